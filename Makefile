@@ -1,0 +1,53 @@
+# Image Insights: every command a developer or CI needs. `make test` and `make serve` set up
+# everything themselves on a fresh machine (Debian packages, .venv, pillow-simd, the Rust core).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PILLOW_SIMD_VERSION := 12.1.1.post0
+WHEELS := .cache/wheels
+# Debian packages: build deps of pillow-simd, and the JPEG tools the tests use.
+SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libjpeg-turbo-progs
+BENCH_PACKAGES := wrk hyperfine
+STAMP := $(VENV)/.stamp
+RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
+
+.PHONY: setup test test-rust test-python serve bench clean
+
+setup: $(STAMP)-core
+
+$(STAMP)-system:
+	scripts/apt-install.sh $(SYSTEM_PACKAGES)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(STAMP)-deps: $(STAMP)-system pyproject.toml requirements/dev.txt scripts/build-pillow-simd.sh
+	scripts/build-pillow-simd.sh $(PY) $(PILLOW_SIMD_VERSION) $(WHEELS)
+	$(PY) -m pip install --quiet --find-links $(WHEELS) --no-index "pillow-simd==$(PILLOW_SIMD_VERSION)"
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(STAMP)-core: $(STAMP)-deps $(RUST_SOURCES) $(shell find python -name '*.py' -o -name '*.pyi')
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet --release
+	touch $@
+
+test: test-rust test-python
+
+test-rust:
+	cargo test --quiet --workspace
+
+test-python: setup
+	$(PY) -m pytest -q
+
+serve: setup
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+bench: setup
+	scripts/apt-install.sh $(BENCH_PACKAGES)
+	cargo bench --quiet -p image_insights_core --bench luminance -- --noplot
+	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
+		--benchmark-sort=name
+
+clean:
+	rm -rf $(VENV) target .pytest_cache .hypothesis .benchmarks

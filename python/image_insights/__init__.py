@@ -1,0 +1,33 @@
+"""Image Insights: brightness analysis of JPEG and PNG images, computed in Rust.
+
+    >>> import image_insights
+    >>> image_insights.analyze(jpeg_bytes, metrics="brightness,median", edge_mode="all")
+"""
+
+from ._core import LuminanceStats, __version__, luminance_stats
+from .errors import (
+    CorruptImage,
+    EmptyImage,
+    ImageInsightsError,
+    ImageTooLarge,
+    InvalidEdgeMode,
+    InvalidMetrics,
+)
+from .imaging import analyze
+from .options import VALID_EDGE_MODES, VALID_METRICS
+
+
+__all__ = [
+    "CorruptImage",
+    "EmptyImage",
+    "ImageInsightsError",
+    "ImageTooLarge",
+    "InvalidEdgeMode",
+    "InvalidMetrics",
+    "LuminanceStats",
+    "VALID_EDGE_MODES",
+    "VALID_METRICS",
+    "__version__",
+    "analyze",
+    "luminance_stats",
+]

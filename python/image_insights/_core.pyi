@@ -1,0 +1,73 @@
+"""Type stubs of the compiled Rust core (rust_core/src/py.rs)."""
+
+from collections.abc import Buffer
+from typing import Literal, final
+
+__version__: str
+
+Layout = Literal["L", "LA", "RGB", "RGBA"]
+EdgeMode = Literal["left_right", "top_bottom", "all"]
+
+@final
+class LuminanceStats:
+    """Exact Rec. 709 luminance statistics of one image. Luminance L is 0-255;
+    "scaled" values are L x 10000, exact integers."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def pixel_count(self) -> int: ...
+    @property
+    def mean(self) -> float:
+        """Mean of L, from the exact integer sum."""
+    @property
+    def median(self) -> float:
+        """Median of L; the mean of the two middle values for an even count."""
+    @property
+    def min(self) -> float: ...
+    @property
+    def max(self) -> float: ...
+    @property
+    def sum_scaled(self) -> int:
+        """Sum of L x 10000 over all pixels."""
+    @property
+    def median_x2_scaled(self) -> int:
+        """Sum of the two middle values of L x 10000 (twice the median, exact)."""
+    @property
+    def buckets(self) -> list[int]:
+        """Pixel counts of the contract's 10 buckets: i x 25.6 <= L < (i + 1) x 25.6."""
+    @property
+    def luma_histogram(self) -> list[int]:
+        """Pixel counts of L rounded to an integer 0..255 (halves up)."""
+    def edge_mean(self, mode: EdgeMode) -> float:
+        """Mean L over the edge strips of `mode`.
+
+        Raises:
+            ValueError: for an unknown mode.
+        """
+    def edge_pixel_count(self, mode: EdgeMode) -> int:
+        """How many pixels `edge_mean(mode)` averages (overlaps counted twice).
+
+        Raises:
+            ValueError: for an unknown mode.
+        """
+
+def luminance_stats(pixels: Buffer, width: int, height: int, layout: Layout) -> LuminanceStats:
+    """Computes every luminance statistic of an image, reading `pixels` in place with the
+    GIL released.
+
+    Arguments:
+        pixels: any C-contiguous uint8 buffer (bytes, bytearray, memoryview, NumPy array) of
+            height x width x channels bytes, row-major; shape (height, width) or
+            (height, width, channels) when it has one.
+        width, height: the image size, each at least 1.
+        layout: "L", "LA", "RGB" or "RGBA" (alpha is ignored).
+
+    Returns:
+        The statistics.
+
+    Raises:
+        ValueError: a wrong layout, size, shape or dtype, saying what was expected.
+    """

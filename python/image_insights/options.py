@@ -1,0 +1,44 @@
+"""Parsing of the `metrics` and `edge_mode` request options, as the contract defines them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import InvalidEdgeMode, InvalidMetrics
+
+#: Metric names in the order the contract lists them (the 400 body's `valid_metrics`).
+VALID_METRICS: tuple[str, ...] = ("brightness", "median", "histogram")
+DEFAULT_METRICS: tuple[str, ...] = ("brightness",)
+#: Edge modes in the order the contract lists them (the 400 body's `valid_modes`).
+VALID_EDGE_MODES: tuple[str, ...] = ("left_right", "top_bottom", "all")
+
+
+def parse_metrics(metrics: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Normalises requested metrics: comma-separated, case-insensitive, blanks trimmed,
+    empty items ignored, duplicates dropped. Nothing requested means brightness.
+
+    Raises:
+        InvalidMetrics: listing the unknown names, normalised, in request order.
+    """
+    items = metrics.split(",") if isinstance(metrics, str) else (metrics or ())
+    names = [item.strip().lower() for item in items]
+    names = [name for name in names if name]
+    invalid = [name for name in names if name not in VALID_METRICS]
+    if invalid:
+        raise InvalidMetrics(invalid)
+    return tuple(dict.fromkeys(names)) or DEFAULT_METRICS
+
+
+def parse_edge_mode(edge_mode: str | None) -> str | None:
+    """Normalises an edge mode (case-insensitive, trimmed). None, or an empty or blank
+    string, means no edge analysis, as an absent parameter does.
+
+    Raises:
+        InvalidEdgeMode: carrying the value as sent.
+    """
+    mode = (edge_mode or "").strip().lower()
+    if not mode:
+        return None
+    if mode not in VALID_EDGE_MODES:
+        raise InvalidEdgeMode(edge_mode)
+    return mode

@@ -1,0 +1,30 @@
+//! The one error type of the core. Each variant says what the caller must fix.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    #[error("unknown pixel layout {0:?}; expected one of \"L\", \"LA\", \"RGB\", \"RGBA\"")]
+    UnknownLayout(String),
+
+    #[error("unknown edge mode {0:?}; expected one of \"left_right\", \"top_bottom\", \"all\"")]
+    UnknownEdgeMode(String),
+
+    #[error("image must be at least 1x1 pixels, got {width}x{height}")]
+    EmptyImage { width: usize, height: usize },
+
+    #[error("image of {width}x{height} pixels is too large to address")]
+    TooLarge { width: usize, height: usize },
+
+    #[error(
+        "pixel buffer holds {actual} bytes, expected {expected} \
+         ({width}x{height} pixels x {channels} bytes per pixel)"
+    )]
+    SizeMismatch {
+        expected: usize,
+        actual: usize,
+        width: usize,
+        height: usize,
+        channels: usize,
+    },
+}

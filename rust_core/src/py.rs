@@ -1,0 +1,158 @@
+//! The Python bindings: the only file that knows about PyO3.
+//!
+//! Pixels arrive through the buffer protocol (bytes, bytearray, memoryview, NumPy arrays)
+//! and are read in place; the GIL is released for the whole computation.
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::analysis::{analyze, Analysis};
+use crate::edges::EdgeMode;
+use crate::error::CoreError;
+use crate::luminance::Layout;
+
+impl From<CoreError> for PyErr {
+    fn from(err: CoreError) -> PyErr {
+        PyValueError::new_err(err.to_string())
+    }
+}
+
+/// Luminance statistics of one image (see `_core.pyi`).
+#[pyclass(frozen, module = "image_insights._core", name = "LuminanceStats")]
+pub struct PyLuminanceStats(Analysis);
+
+#[pymethods]
+impl PyLuminanceStats {
+    #[getter]
+    fn width(&self) -> usize {
+        self.0.width
+    }
+    #[getter]
+    fn height(&self) -> usize {
+        self.0.height
+    }
+    #[getter]
+    fn pixel_count(&self) -> u64 {
+        self.0.pixel_count
+    }
+    #[getter]
+    fn mean(&self) -> f64 {
+        self.0.mean()
+    }
+    #[getter]
+    fn median(&self) -> f64 {
+        self.0.median()
+    }
+    #[getter]
+    fn min(&self) -> f64 {
+        self.0.min()
+    }
+    #[getter]
+    fn max(&self) -> f64 {
+        self.0.max()
+    }
+    #[getter]
+    fn sum_scaled(&self) -> u64 {
+        self.0.sum_scaled
+    }
+    #[getter]
+    fn median_x2_scaled(&self) -> u64 {
+        self.0.median_x2_scaled
+    }
+    #[getter]
+    fn buckets(&self) -> Vec<u64> {
+        self.0.buckets.to_vec()
+    }
+    #[getter]
+    fn luma_histogram(&self) -> Vec<u64> {
+        self.0.luma_histogram.to_vec()
+    }
+
+    /// Mean luminance over the edge strips of `mode`.
+    fn edge_mean(&self, mode: &str) -> PyResult<f64> {
+        Ok(self.0.edge_mean(EdgeMode::parse(mode)?))
+    }
+
+    /// Number of pixels (overlaps counted twice) that `edge_mean(mode)` averages.
+    fn edge_pixel_count(&self, mode: &str) -> PyResult<u64> {
+        Ok(self.0.strips.pixel_count(EdgeMode::parse(mode)?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "LuminanceStats(width={}, height={}, mean={:.4}, median={:.4})",
+            self.0.width,
+            self.0.height,
+            self.0.mean(),
+            self.0.median()
+        )
+    }
+}
+
+/// Checks that a buffer's shape matches the declared image, when it has one.
+fn check_shape(shape: &[usize], width: usize, height: usize, channels: usize) -> PyResult<()> {
+    let ok = match shape.len() {
+        0 | 1 => true,
+        2 => shape == [height, width] && channels == 1,
+        3 => shape == [height, width, channels],
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let expected = if channels == 1 {
+            format!("({height}, {width}) or ({height}, {width}, 1)")
+        } else {
+            format!("({height}, {width}, {channels})")
+        };
+        let expected = if shape.len() == 3 && channels == 1 {
+            format!("({height}, {width}, 1)")
+        } else {
+            expected
+        };
+        Err(PyValueError::new_err(format!(
+            "pixel array has shape {shape:?}, expected {expected} or a flat buffer"
+        )))
+    }
+}
+
+/// Computes every luminance statistic of a tightly packed, row-major image.
+#[pyfunction]
+#[pyo3(signature = (pixels, width, height, layout))]
+fn luminance_stats(
+    py: Python<'_>,
+    pixels: &Bound<'_, PyAny>,
+    width: usize,
+    height: usize,
+    layout: &str,
+) -> PyResult<PyLuminanceStats> {
+    let layout = Layout::parse(layout)?;
+    let buffer = PyBuffer::<u8>::get(pixels).map_err(|err| {
+        PyValueError::new_err(format!(
+            "pixels must be a buffer of unsigned bytes (uint8): {}",
+            err.value(py)
+        ))
+    })?;
+    if !buffer.is_c_contiguous() {
+        return Err(PyValueError::new_err(
+            "pixel buffer must be C-contiguous (row-major, tightly packed)",
+        ));
+    }
+    check_shape(buffer.shape(), width, height, layout.channels())?;
+    // SAFETY: the buffer is C-contiguous u8 memory of len_bytes() bytes, kept alive (and its
+    // exporter pinned) by `buffer` until this function returns.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
+    let analysis = py.detach(|| analyze(bytes, width, height, layout))?;
+    drop(buffer);
+    Ok(PyLuminanceStats(analysis))
+}
+
+#[pymodule]
+pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PyLuminanceStats>()?;
+    m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
+    Ok(())
+}
