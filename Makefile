@@ -22,10 +22,12 @@ $(STAMP)-system:
 	$(PY) -m pip install --quiet --upgrade pip
 	touch $@
 
-$(STAMP)-deps: $(STAMP)-system pyproject.toml requirements/dev.txt scripts/build-pillow-simd.sh
+$(STAMP)-deps: $(STAMP)-system pyproject.toml requirements/dev.txt scripts/build-pillow-simd.sh \
+		scripts/fetch_doc_assets.py
 	scripts/build-pillow-simd.sh $(PY) $(PILLOW_SIMD_VERSION) $(WHEELS)
 	$(PY) -m pip install --quiet --find-links $(WHEELS) --no-index "pillow-simd==$(PILLOW_SIMD_VERSION)"
 	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) scripts/fetch_doc_assets.py python/image_insights/static/vendor
 	touch $@
 
 $(STAMP)-core: $(STAMP)-deps $(RUST_SOURCES) $(shell find python -name '*.py' -o -name '*.pyi')

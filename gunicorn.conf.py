@@ -1,0 +1,61 @@
+"""gunicorn settings for Image Insights. Every value comes from an environment variable with
+a default; `gunicorn` run in this folder reads this file by itself."""
+
+import os
+import sys
+import tempfile
+
+# Refuse to start on a CPU without AVX2: the pillow-simd build would die of an illegal
+# instruction at the first image instead. (Cloudflare's x86-64 hosts have AVX2.)
+_cpuinfo = os.environ.get("IMAGE_INSIGHTS_CPUINFO", "/proc/cpuinfo")
+if os.path.exists(_cpuinfo):
+    with open(_cpuinfo, encoding="utf-8", errors="replace") as _f:
+        _flags = next((line for line in _f if line.startswith("flags")), "")
+    if _flags and "avx2" not in _flags.split():
+        sys.exit("image-insights: this CPU lacks AVX2, which this pillow-simd build requires")
+
+# Where to listen. HOST=127.0.0.1 keeps a local run off the network.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
+# The work is CPU-bound: one process per usable core (what this process may run on, not
+# what the host has).
+workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
+# Threads per worker: the Rust core and Pillow release the GIL, and slow clients must not
+# pin a whole worker.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# The app module; the container's command is just `gunicorn`.
+wsgi_app = "image_insights.wsgi:app"
+# Last line of defence behind the app's own 2-second limits.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then, staggered, so no slow leak can accumulate.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Heartbeat files in memory, not on a possibly slow or read-only disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+# Logs to stdout/stderr, for `wrangler tail`, journald or docker logs.
+accesslog = None  # the app logs one line per request itself (ENABLE_DETAILED_LOGGING)
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# Bounded request lines and headers.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+
+def on_starting(server):
+    server.log.info(
+        "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d",
+        bind, workers, threads, timeout, max_requests,
+    )
+
+
+def post_worker_init(worker):
+    # Route the app's own loggers (access lines, errors) through gunicorn's error log handlers.
+    import logging
+
+    app_log = logging.getLogger("image_insights")
+    app_log.handlers = worker.log.error_log.handlers
+    app_log.setLevel(logging.INFO)
+    app_log.propagate = False

@@ -1,0 +1,161 @@
+"""The WSGI application: `create_app(settings)` is the only place things are wired."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import falcon
+import falcon.media
+import orjson
+
+from . import __version__, http_errors
+from .analyzer import Analyzer
+from .cache import ResultCache
+from .config import Settings
+from .docs import DocsPage, OpenApiDocument
+from .errors import CorruptImage, EmptyImage, ImageTooLarge, InvalidEdgeMode, InvalidMetrics
+from .fetch import Fetcher
+from .resources import Health, Root, UploadAnalysis, UrlAnalysis
+
+log = logging.getLogger("image_insights")
+access_log = logging.getLogger("image_insights.access")
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class RequestContext:
+    """Gives every request an id (the client's when sane) and logs one line per request."""
+
+    def __init__(self, detailed_logging: bool) -> None:
+        self._detailed = detailed_logging
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        sent = req.get_header("X-Request-ID")
+        req.context.request_id = (
+            sent if sent and _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        )
+        req.context.started = time.perf_counter()
+        resp.set_header("X-Request-ID", req.context.request_id)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        resp.set_header("X-Request-ID", req.context.request_id)
+        if not self._detailed:
+            return
+        elapsed_ms = (time.perf_counter() - req.context.started) * 1000
+        size = req.context.get("image_size")
+        access_log.info(
+            "%s %s %s bytes=%s dims=%s time_ms=%.1f cache=%s id=%s",
+            req.method,
+            req.path,
+            resp.status_code,
+            req.context.get("upload_bytes", req.content_length or 0),
+            f"{size[0]}x{size[1]}" if size else "-",
+            elapsed_ms,
+            {True: "hit", False: "miss"}.get(req.context.get("cache_hit"), "-"),
+            req.context.request_id,
+        )
+
+
+def _render(resp: falcon.Response, error: http_errors.ApiError) -> None:
+    resp.status = error.status
+    resp.media = error.body
+
+
+def _handle_api_error(
+    req: falcon.Request, resp: falcon.Response, ex: http_errors.ApiError, params: Any
+) -> None:
+    _render(resp, ex)
+
+
+#: How each typed failure of the pipeline is answered.
+_DOMAIN_ERRORS: dict[type[Exception], Callable[[Any], http_errors.ApiError]] = {
+    InvalidMetrics: lambda ex: http_errors.invalid_metrics(ex.invalid),
+    InvalidEdgeMode: lambda ex: http_errors.invalid_edge_mode(ex.received),
+    EmptyImage: lambda ex: http_errors.empty_image(),
+    ImageTooLarge: lambda ex: http_errors.too_many_pixels(ex.pixels, ex.max_pixels),
+    CorruptImage: lambda ex: http_errors.corrupt_image(ex.reason),
+}
+
+
+def _handle_domain_error(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+) -> None:
+    _render(resp, _DOMAIN_ERRORS[type(ex)](ex))
+
+
+def _handle_http_error(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any
+) -> None:
+    """Falcon's own errors (404, 405, ...) as {"detail": "<title>"}, as FastAPI answered."""
+    resp.status = ex.status
+    resp.media = {"detail": HTTPStatus(ex.status_code).phrase}
+    for name, value in (ex.headers or {}).items():
+        resp.set_header(name, value)
+
+
+def _handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+) -> None:
+    request_id = req.context.get("request_id") or uuid.uuid4().hex
+    log.exception("unhandled error while serving request %s", request_id)
+    _render(resp, http_errors.internal_error(request_id))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    analyzer: Analyzer | None = None,
+    fetcher: Fetcher | None = None,
+) -> falcon.App:
+    """Builds the service. Collaborators default to the real ones made from `settings`."""
+    settings = settings or Settings.from_env()
+    analyzer = analyzer or Analyzer(settings)
+    fetcher = fetcher or Fetcher(settings)
+    cache = ResultCache(
+        settings.cache_max_size,
+        settings.cache_ttl_seconds,
+        settings.clock,
+        enabled=settings.cache_enabled,
+    )
+
+    app = falcon.App(
+        middleware=[
+            RequestContext(settings.detailed_logging),
+            falcon.CORSMiddleware(
+                allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
+            ),
+        ]
+    )
+    json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
+    multipart = falcon.media.MultipartFormHandler()
+    multipart.parse_options.max_body_part_buffer_size = settings.max_upload_bytes
+    app.req_options.media_handlers.update(
+        {falcon.MEDIA_JSON: json_handler, falcon.MEDIA_MULTIPART: multipart}
+    )
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+
+    app.add_route("/", Root(__version__))
+    app.add_route("/health", Health(__version__))
+    app.add_route("/v1/image/analysis", UploadAnalysis(settings, analyzer, cache))
+    app.add_route("/v1/image/analysis/url", UrlAnalysis(settings, analyzer, cache, fetcher))
+    app.add_route("/openapi.json", OpenApiDocument(__version__))
+    app.add_route("/docs", DocsPage("swagger.html"))
+    app.add_route("/redoc", DocsPage("redoc.html"))
+    app.add_static_route("/static", str(STATIC_DIR))
+
+    # Most specific last: Falcon picks the handler of the nearest class in the MRO.
+    app.add_error_handler(Exception, _handle_unexpected)
+    app.add_error_handler(falcon.HTTPError, _handle_http_error)
+    app.add_error_handler(tuple(_DOMAIN_ERRORS), _handle_domain_error)
+    app.add_error_handler(http_errors.ApiError, _handle_api_error)
+    return app

@@ -1,0 +1,115 @@
+"""Settings: read once from the environment into one typed object.
+
+Tests build a `Settings` directly (or with `dataclasses.replace`) and inject a resolver,
+clock or fetch timeout through it; nothing is monkeypatched.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .imaging import DEFAULT_MAX_PIXELS
+
+#: getaddrinfo-shaped resolver: (host, port) -> addresses as strings.
+Resolver = Callable[[str, int], list[str]]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Analysis and download each have this long before the request is answered with 504/408.
+TIME_LIMIT_SECONDS = 2.0
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used; the message names it."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for host:port (IPv4 and IPv6)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_enabled: bool = True
+    cache_max_size: int = 512
+    cache_ttl_seconds: float = 86400.0
+    detailed_logging: bool = True
+    port: int = 8080
+    max_image_pixels: int = DEFAULT_MAX_PIXELS
+    #: host or host:port entries (lower case) the URL endpoint may fetch although they
+    #: resolve to private or loopback addresses.
+    url_fetch_allowlist: frozenset[str] = frozenset()
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    processing_timeout_seconds: float = TIME_LIMIT_SECONDS
+    download_timeout_seconds: float = TIME_LIMIT_SECONDS
+    max_redirects: int = 5
+    resolver: Resolver = field(default=system_resolver, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads the contract's variables; raises SettingsError naming a malformed one."""
+        env = os.environ if environ is None else environ
+        return cls(
+            cache_enabled=_bool(env, "CACHE_ENABLED", True),
+            cache_max_size=_int(env, "CACHE_MAX_SIZE", 512, minimum=0),
+            cache_ttl_seconds=_float(env, "CACHE_TTL_SECONDS", 86400.0, minimum=0.0),
+            detailed_logging=_bool(env, "ENABLE_DETAILED_LOGGING", True),
+            port=_int(env, "PORT", 8080, minimum=1, maximum=65535),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS, minimum=1),
+            url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
+        )
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {raw!r}")
+    return value
+
+
+def _allowlist(raw: str) -> frozenset[str]:
+    entries = (item.strip().lower().rstrip(".") for item in raw.split(","))
+    return frozenset(entry for entry in entries if entry)

@@ -1,0 +1,200 @@
+"""The HTTP resources: one small class per endpoint, collaborators passed in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import falcon
+import orjson
+from falcon.media.multipart import MultipartParseError
+
+from . import cache as cache_keys
+from . import http_errors
+from .analyzer import Analyzer
+from .cache import ResultCache
+from .config import Settings
+from .fetch import Fetcher, has_http_scheme
+from .options import parse_edge_mode, parse_metrics
+
+SERVICE_NAME = "image-insights-api"
+#: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
+#: before a body is refused from its Content-Length alone.
+MULTIPART_ALLOWANCE = 64 * 1024
+#: The largest JSON body the URL endpoint reads.
+MAX_URL_BODY_BYTES = 64 * 1024
+
+
+class Root:
+    def __init__(self, version: str) -> None:
+        self._body = {"service": SERVICE_NAME, "version": version, "status": "healthy"}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._body
+
+
+class Health:
+    def __init__(self, version: str) -> None:
+        self._body = {"status": "healthy", "service": SERVICE_NAME, "version": version}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._body
+
+
+class _Upload:
+    """The `image` part of a multipart body, read up to the size limit."""
+
+    def __init__(self, content_type: str, data: bytes, size: int, limit: int) -> None:
+        self.content_type = content_type
+        self.data = data
+        self.size = size
+        self.too_large = size > limit
+
+
+def _is_allowed_type(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in http_errors.ALLOWED_TYPES
+
+
+class _AnalysisResource:
+    """What both analysis endpoints share: the cache and the timed analysis."""
+
+    def __init__(self, settings: Settings, analyzer: Analyzer, cache: ResultCache) -> None:
+        self._settings = settings
+        self._analyzer = analyzer
+        self._cache = cache
+
+    def _answer(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        started: float,
+        key: str,
+        compute: Any,
+    ) -> None:
+        result = self._cache.get(key)
+        cached = result is not None
+        if result is None:
+            result = compute()
+            self._cache.put(key, result)
+        req.context.image_size = (result["width"], result["height"])
+        req.context.cache_hit = cached
+        result["cached"] = cached
+        result["processing_time_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        resp.media = result
+
+
+class UploadAnalysis(_AnalysisResource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        started = time.perf_counter()
+        limit = self._settings.max_upload_bytes
+        length = req.content_length
+        if length is not None and length > limit + MULTIPART_ALLOWANCE:
+            # Refused from the header alone: the body is never read.
+            resp.set_header("Connection", "close")
+            raise http_errors.too_large(length, limit)
+
+        upload = self._read_image_part(req, limit)
+        metrics = parse_metrics(req.get_param("metrics"))
+        edge_mode = parse_edge_mode(req.get_param("edge_mode"))
+        if not _is_allowed_type(upload.content_type):
+            raise http_errors.unsupported_type(upload.content_type)
+        if upload.too_large:
+            raise http_errors.too_large(upload.size, limit)
+        req.context.upload_bytes = upload.size
+        if upload.size == 0:
+            raise http_errors.empty_image()
+
+        key = cache_keys.upload_key(upload.data, metrics, edge_mode)
+        self._answer(
+            req, resp, started, key, lambda: self._analyzer(upload.data, metrics, edge_mode)
+        )
+
+    @staticmethod
+    def _read_image_part(req: falcon.Request, limit: int) -> _Upload:
+        """Streams the first `image` part, keeping at most limit + 1 bytes of it.
+        A body that is not multipart, or that breaks off, has no image part (422)."""
+        try:
+            form = req.get_media()
+            for part in form:
+                if part.name != "image":
+                    continue
+                content_type = part.content_type
+                if not _is_allowed_type(content_type):
+                    return _Upload(content_type, b"", 0, limit)
+                data = part.stream.read(limit + 1)
+                return _Upload(content_type, data, len(data), limit)
+        except (MultipartParseError, falcon.HTTPUnsupportedMediaType, falcon.MediaMalformedError):
+            pass
+        except falcon.MediaNotFoundError:
+            pass
+        raise http_errors.missing_image()
+
+
+class UrlAnalysis(_AnalysisResource):
+    def __init__(
+        self, settings: Settings, analyzer: Analyzer, cache: ResultCache, fetcher: Fetcher
+    ) -> None:
+        super().__init__(settings, analyzer, cache)
+        self._fetcher = fetcher
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        started = time.perf_counter()
+        url, raw_metrics, raw_edge_mode = _parse_url_body(req)
+        metrics = parse_metrics(raw_metrics)
+        edge_mode = parse_edge_mode(raw_edge_mode)
+        if not url.strip():
+            raise http_errors.url_empty()
+        if not has_http_scheme(url):
+            raise http_errors.url_bad_scheme()
+
+        def download_and_analyze() -> dict[str, Any]:
+            data = self._fetcher.fetch(url)
+            req.context.upload_bytes = len(data)
+            return self._analyzer(data, metrics, edge_mode)
+
+        key = cache_keys.url_key(url.strip(), metrics, edge_mode)
+        self._answer(req, resp, started, key, download_and_analyze)
+
+
+def _parse_url_body(req: falcon.Request) -> tuple[str, str | None, str | None]:
+    """The URL endpoint's JSON body, validated as the FastAPI service did (422 shapes)."""
+    raw = req.bounded_stream.read(MAX_URL_BODY_BYTES + 1)
+    if len(raw) > MAX_URL_BODY_BYTES:
+        raise http_errors.validation_error(
+            [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON body is too large"}]
+        )
+    try:
+        body = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        raise http_errors.validation_error(
+            [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error"}]
+        ) from None
+    if body is None:
+        raise http_errors.validation_error([http_errors.missing_field()])
+    if not isinstance(body, dict):
+        raise http_errors.validation_error(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": ["body"],
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                }
+            ]
+        )
+    errors = []
+    url = body.get("url")
+    if "url" not in body:
+        errors.append(http_errors.missing_field("url"))
+    elif not isinstance(url, str):
+        errors.append(_string_type("url"))
+    for name in ("metrics", "edge_mode"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            errors.append(_string_type(name))
+    if errors:
+        raise http_errors.validation_error(errors)
+    return url, body.get("metrics"), body.get("edge_mode")
+
+
+def _string_type(name: str) -> dict[str, Any]:
+    return {"type": "string_type", "loc": ["body", name], "msg": "Input should be a valid string"}
