@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from image_insights import _core
 
-from .reference import (
+from reference import (
     BUCKET_COUNT,
     BUCKET_WIDTH_SCALED,
     CHANNELS,
