@@ -37,6 +37,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdi
 # Logs to stdout/stderr, for `wrangler tail`, journald or docker logs.
 accesslog = None  # the app logs one line per request itself (ENABLE_DETAILED_LOGGING)
 errorlog = "-"
+# No runtime control socket: nothing here uses it, and it would be a file in $HOME.
+control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # Bounded request lines and headers.
 limit_request_line = 8190

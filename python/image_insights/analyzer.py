@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from typing import Any
 
 from . import http_errors
@@ -16,8 +17,14 @@ from .imaging import analyze
 
 
 class Analyzer:
-    def __init__(self, settings: Settings, max_workers: int = 8) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        max_workers: int = 8,
+        pipeline: Callable[..., dict[str, Any]] = analyze,
+    ) -> None:
         self._settings = settings
+        self._pipeline = pipeline
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="analyze")
 
     def __call__(
@@ -25,7 +32,7 @@ class Analyzer:
     ) -> dict[str, Any]:
         """The contract's fields for `data`; raises the pipeline's typed errors, or the 504."""
         future = self._pool.submit(
-            analyze, data, metrics, edge_mode, max_pixels=self._settings.max_image_pixels
+            self._pipeline, data, metrics, edge_mode, max_pixels=self._settings.max_image_pixels
         )
         timeout = self._settings.processing_timeout_seconds
         try:

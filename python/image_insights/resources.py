@@ -7,7 +7,6 @@ from typing import Any
 
 import falcon
 import orjson
-from falcon.media.multipart import MultipartParseError
 
 from . import cache as cache_keys
 from . import http_errors
@@ -21,6 +20,7 @@ SERVICE_NAME = "image-insights-api"
 #: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
 #: before a body is refused from its Content-Length alone.
 MULTIPART_ALLOWANCE = 64 * 1024
+_CHUNK = 64 * 1024
 #: The largest JSON body the URL endpoint reads.
 MAX_URL_BODY_BYTES = 64 * 1024
 
@@ -122,10 +122,16 @@ class UploadAnalysis(_AnalysisResource):
                 if not _is_allowed_type(content_type):
                     return _Upload(content_type, b"", 0, limit)
                 data = part.stream.read(limit + 1)
-                return _Upload(content_type, data, len(data), limit)
-        except (MultipartParseError, falcon.HTTPUnsupportedMediaType, falcon.MediaMalformedError):
-            pass
-        except falcon.MediaNotFoundError:
+                size = len(data)
+                if size > limit:
+                    # Count the rest of an oversize part (bounded: a body this large was
+                    # already refused from its Content-Length) to report its real size.
+                    while size <= limit + MULTIPART_ALLOWANCE and (chunk := part.stream.read(_CHUNK)):
+                        size += len(chunk)
+                return _Upload(content_type, data, size, limit)
+        except falcon.HTTPError:
+            # Not multipart, no or a bad boundary, a malformed or truncated part: Falcon's
+            # parser says so with an HTTPError, and such a body has no image part.
             pass
         raise http_errors.missing_image()
 
