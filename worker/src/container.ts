@@ -1,0 +1,40 @@
+/** The Durable Object class that runs one instance of the service's image. */
+import { Container } from "@cloudflare/containers";
+import type { StopParams } from "@cloudflare/containers";
+import type { Env } from "./env";
+import { CONTAINER_PORT, CONTAINER_SLEEP_AFTER } from "./limits";
+import { logEvent } from "./log";
+
+/** The Worker variables handed to the service unchanged (see its configuration table). */
+const PASSED_THROUGH = ["CACHE_ENABLED", "CACHE_MAX_SIZE", "CACHE_TTL_SECONDS", "ENABLE_DETAILED_LOGGING"] as const;
+
+/** The environment the container starts with: the pass-through variables that are set, and PORT. */
+export function containerEnvVars(env: Env): Record<string, string> {
+  const vars: Record<string, string> = { PORT: String(CONTAINER_PORT) };
+  for (const name of PASSED_THROUGH) {
+    const value = env[name];
+    if (typeof value === "string") {
+      vars[name] = value;
+    }
+  }
+  return vars;
+}
+
+export class ImageInsightsContainer extends Container<Env> {
+  override defaultPort = CONTAINER_PORT;
+  override sleepAfter = CONTAINER_SLEEP_AFTER;
+  override envVars = containerEnvVars(this.env);
+
+  override onStart(): void {
+    logEvent("container_started", { instance: this.ctx.id.toString() });
+  }
+
+  override onStop(params: StopParams): void {
+    logEvent("container_stopped", { instance: this.ctx.id.toString(), exit_code: params.exitCode, reason: params.reason });
+  }
+
+  override onError(error: unknown): unknown {
+    logEvent("container_error", { instance: this.ctx.id.toString(), error: String(error) });
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The Worker at the edge of Image Insights: it answers CORS preflights, checks the API key and
+ * the body size, gives every request an id, and forwards the rest to a container instance (or to
+ * LOCAL_ORIGIN when that is set). Each check happens before a container is woken.
+ */
+import { API_KEY_HEADER, configuredKeys, isAcceptedKey } from "./auth";
+import { declaredLength, readBodyWithin } from "./body";
+import { preflightResponse, withCorsHeaders } from "./cors";
+import type { Env } from "./env";
+import { MAX_REQUEST_BODY_BYTES } from "./limits";
+import { logEvent } from "./log";
+import { forwardToContainers, forwardToLocalOrigin } from "./origin";
+import type { UpstreamRequest } from "./origin";
+import { REQUEST_ID_HEADER, requestIdOf } from "./request-id";
+import { internalError, metricsForbidden, payloadTooLarge, unauthorized } from "./responses";
+
+export { ImageInsightsContainer } from "./container";
+
+/** Whether the service would route `pathname` to /metrics (it decodes %-escapes before routing). */
+export function isMetricsPath(pathname: string): boolean {
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape routes nowhere in the service either; judge the raw path.
+  }
+  const normalised = decoded.toLowerCase().replace(/\/+/g, "/").replace(/\/$/, "");
+  return normalised === "/metrics" || normalised.startsWith("/metrics/");
+}
+
+/** Headers sent on: the client's, without its API key, with the request id. */
+function upstreamHeaders(request: Request, requestId: string): Headers {
+  const headers = new Headers(request.headers);
+  headers.delete(API_KEY_HEADER);
+  // The body is re-sent from a buffer, which sets its own length.
+  headers.delete("Content-Length");
+  headers.delete("Transfer-Encoding");
+  headers.set(REQUEST_ID_HEADER, requestId);
+  return headers;
+}
+
+/** Everything but the id and CORS headers, which `handleRequest` adds to every answer. */
+async function route(request: Request, env: Env, requestId: string): Promise<Response> {
+  if (request.method === "OPTIONS") {
+    return preflightResponse(request);
+  }
+
+  const url = new URL(request.url);
+  const keys = configuredKeys(env.IMAGE_INSIGHTS_API_KEY);
+  if (keys !== null) {
+    if (!(await isAcceptedKey(request.headers.get(API_KEY_HEADER), keys))) {
+      return unauthorized();
+    }
+  } else if (isMetricsPath(url.pathname)) {
+    return metricsForbidden(requestId);
+  }
+
+  const length = declaredLength(request);
+  if (length !== null && length > MAX_REQUEST_BODY_BYTES) {
+    return payloadTooLarge(length);
+  }
+  const body = await readBodyWithin(request, MAX_REQUEST_BODY_BYTES);
+  if (!body.within) {
+    return payloadTooLarge(body.receivedBytes);
+  }
+
+  const upstream: UpstreamRequest = {
+    url,
+    method: request.method,
+    headers: upstreamHeaders(request, requestId),
+    body: body.bytes,
+    requestId,
+  };
+  const localOrigin = env.LOCAL_ORIGIN?.trim();
+  if (localOrigin) {
+    return forwardToLocalOrigin(localOrigin, upstream);
+  }
+  return forwardToContainers(env.IMAGE_INSIGHTS_CONTAINER, upstream);
+}
+
+export async function handleRequest(request: Request, env: Env): Promise<Response> {
+  const requestId = requestIdOf(request);
+  let response: Response;
+  try {
+    const routed = await route(request, env, requestId);
+    // A fetched response's headers are immutable; a copy takes ours.
+    response = new Response(routed.body, routed);
+  } catch (error) {
+    logEvent("edge_error", { request_id: requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    response = internalError(requestId);
+  }
+  response.headers.set(REQUEST_ID_HEADER, requestId);
+  return withCorsHeaders(response, request);
+}
+
+export default {
+  fetch: handleRequest,
+} satisfies ExportedHandler<Env>;
