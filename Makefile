@@ -40,6 +40,8 @@ test-rust:
 	cargo test --quiet --workspace
 
 test-python: setup
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest image_insights._core
 	$(PY) -m pytest -q
 
 serve: setup

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import falcon.testing
 import pytest
 from http_helpers import encode, gradient
+from live_server import LiveServer, running_service
+from origin import Origin, running_origin
 
 from image_insights.app import create_app
 from image_insights.config import Settings
@@ -30,3 +33,21 @@ def png_bytes() -> bytes:
 @pytest.fixture(scope="session")
 def jpeg_bytes() -> bytes:
     return encode(gradient(640, 400), "JPEG", quality=90)
+
+
+@pytest.fixture(scope="session")
+def origin_server(png_bytes: bytes, jpeg_bytes: bytes) -> Iterator[Origin]:
+    with running_origin(png_bytes, jpeg_bytes) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    origin_server: Origin, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The real service under gunicorn, allowed to fetch from the local origin server."""
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = {"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}", "CACHE_ENABLED": "true"}
+    with running_service(env, log_path) as server:
+        server.log_path = log_path  # type: ignore[attr-defined]
+        yield server

@@ -1,12 +1,15 @@
 """Type stubs of the compiled Rust core (rust_core/src/py.rs)."""
 
-from collections.abc import Buffer
 from typing import Literal, final
+
+from typing_extensions import Buffer
+
+__all__ = ["LuminanceStats", "__version__", "luminance_stats"]
 
 __version__: str
 
-Layout = Literal["L", "LA", "RGB", "RGBA"]
-EdgeMode = Literal["left_right", "top_bottom", "all"]
+_Layout = Literal["L", "LA", "RGB", "RGBA"]
+_EdgeMode = Literal["left_right", "top_bottom", "all"]
 
 @final
 class LuminanceStats:
@@ -41,20 +44,20 @@ class LuminanceStats:
     @property
     def luma_histogram(self) -> list[int]:
         """Pixel counts of L rounded to an integer 0..255 (halves up)."""
-    def edge_mean(self, mode: EdgeMode) -> float:
+    def edge_mean(self, mode: _EdgeMode | str) -> float:
         """Mean L over the edge strips of `mode`.
 
         Raises:
             ValueError: for an unknown mode.
         """
-    def edge_pixel_count(self, mode: EdgeMode) -> int:
+    def edge_pixel_count(self, mode: _EdgeMode | str) -> int:
         """How many pixels `edge_mean(mode)` averages (overlaps counted twice).
 
         Raises:
             ValueError: for an unknown mode.
         """
 
-def luminance_stats(pixels: Buffer, width: int, height: int, layout: Layout) -> LuminanceStats:
+def luminance_stats(pixels: Buffer, width: int, height: int, layout: _Layout | str) -> LuminanceStats:
     """Computes every luminance statistic of an image, reading `pixels` in place with the
     GIL released.
 

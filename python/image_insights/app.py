@@ -27,6 +27,7 @@ from .resources import Health, Root, UploadAnalysis, UrlAnalysis
 log = logging.getLogger("image_insights")
 access_log = logging.getLogger("image_insights.access")
 
+_CACHE_LABELS = {True: "hit", False: "miss", None: "-"}
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -61,7 +62,7 @@ class RequestContext:
             req.context.get("upload_bytes", req.content_length or 0),
             f"{size[0]}x{size[1]}" if size else "-",
             elapsed_ms,
-            {True: "hit", False: "miss"}.get(req.context.get("cache_hit"), "-"),
+            _CACHE_LABELS[req.context.get("cache_hit")],
             req.context.request_id,
         )
 
@@ -99,8 +100,8 @@ def _handle_http_error(
     """Falcon's own errors (404, 405, ...) as {"detail": "<title>"}, as FastAPI answered."""
     resp.status = ex.status
     resp.media = {"detail": HTTPStatus(ex.status_code).phrase}
-    for name, value in (ex.headers or {}).items():
-        resp.set_header(name, value)
+    if ex.headers:
+        resp.set_headers(ex.headers)
 
 
 def _handle_unexpected(
@@ -116,7 +117,7 @@ def create_app(
     *,
     analyzer: Analyzer | None = None,
     fetcher: Fetcher | None = None,
-) -> falcon.App:
+) -> falcon.App[falcon.Request, falcon.Response]:
     """Builds the service. Collaborators default to the real ones made from `settings`."""
     settings = settings or Settings.from_env()
     analyzer = analyzer or Analyzer(settings)
@@ -128,14 +129,14 @@ def create_app(
         enabled=settings.cache_enabled,
     )
 
-    app = falcon.App(
-        middleware=[
-            RequestContext(settings.detailed_logging),
-            falcon.CORSMiddleware(
-                allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
-            ),
-        ]
-    )
+    middleware: list[Any] = [
+        RequestContext(settings.detailed_logging),
+        # Echoes the caller's origin (credentials allowed), as the FastAPI service did.
+        falcon.CORSMiddleware(
+            allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
+        ),
+    ]
+    app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     multipart = falcon.media.MultipartFormHandler()
     multipart.parse_options.max_body_part_buffer_size = settings.max_upload_bytes
@@ -156,6 +157,7 @@ def create_app(
     # Most specific last: Falcon picks the handler of the nearest class in the MRO.
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(falcon.HTTPError, _handle_http_error)
-    app.add_error_handler(tuple(_DOMAIN_ERRORS), _handle_domain_error)
+    for domain_error in _DOMAIN_ERRORS:
+        app.add_error_handler(domain_error, _handle_domain_error)
     app.add_error_handler(http_errors.ApiError, _handle_api_error)
     return app

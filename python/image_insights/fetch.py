@@ -30,6 +30,12 @@ _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _DOTTED_QUAD = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+# Not globally reachable, listed here as well as in `ipaddress` (whose tables differ between
+# Python releases): this-network, CGNAT, IETF protocol assignments, benchmarking, reserved.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(net)
+    for net in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4")
+)
 _USER_AGENT = "image-insights-fetch/1.0"
 
 # Name resolution can block far past the deadline inside the C library; it runs here so the
@@ -86,6 +92,8 @@ def is_public_address(address: IPAddress) -> bool:
             embedded.extend(address.teredo)
         if embedded:
             return all(is_public_address(inner) for inner in embedded)
+    if any(address in network for network in _NEVER_PUBLIC):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -36,7 +36,9 @@ def parse_edge_mode(edge_mode: str | None) -> str | None:
     Raises:
         InvalidEdgeMode: carrying the value as sent.
     """
-    mode = (edge_mode or "").strip().lower()
+    if edge_mode is None:
+        return None
+    mode = edge_mode.strip().lower()
     if not mode:
         return None
     if mode not in VALID_EDGE_MODES:

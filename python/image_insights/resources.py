@@ -21,6 +21,9 @@ SERVICE_NAME = "image-insights-api"
 #: before a body is refused from its Content-Length alone.
 MULTIPART_ALLOWANCE = 64 * 1024
 _CHUNK = 64 * 1024
+#: A refused upload up to this size is read and dropped before answering (see _discard_body).
+DISCARD_MAX_BYTES = 16 * 1024 * 1024
+DISCARD_MAX_SECONDS = 1.0
 #: The largest JSON body the URL endpoint reads.
 MAX_URL_BODY_BYTES = 64 * 1024
 
@@ -89,8 +92,8 @@ class UploadAnalysis(_AnalysisResource):
         limit = self._settings.max_upload_bytes
         length = req.content_length
         if length is not None and length > limit + MULTIPART_ALLOWANCE:
-            # Refused from the header alone: the body is never read.
-            resp.set_header("Connection", "close")
+            # Refused from the header alone, nothing kept in memory.
+            _discard_body(req, resp, length)
             raise http_errors.too_large(length, limit)
 
         upload = self._read_image_part(req, limit)
@@ -134,6 +137,18 @@ class UploadAnalysis(_AnalysisResource):
             # parser says so with an HTTPError, and such a body has no image part.
             pass
         raise http_errors.missing_image()
+
+
+def _discard_body(req: falcon.Request, resp: falcon.Response, length: int) -> None:
+    """Reads and drops a refused body of moderate size, for at most a second, so that a
+    client that sends it all before reading (most do) gets the answer rather than a reset
+    connection. Larger bodies are not read at all and the connection is closed."""
+    if length <= DISCARD_MAX_BYTES:
+        deadline = time.monotonic() + DISCARD_MAX_SECONDS
+        while time.monotonic() < deadline:
+            if not req.bounded_stream.read(_CHUNK):
+                return
+    resp.set_header("Connection", "close")
 
 
 class UrlAnalysis(_AnalysisResource):
@@ -199,7 +214,7 @@ def _parse_url_body(req: falcon.Request) -> tuple[str, str | None, str | None]:
             errors.append(_string_type(name))
     if errors:
         raise http_errors.validation_error(errors)
-    return url, body.get("metrics"), body.get("edge_mode")
+    return str(url), body.get("metrics"), body.get("edge_mode")
 
 
 def _string_type(name: str) -> dict[str, Any]:
