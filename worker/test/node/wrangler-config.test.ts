@@ -1,0 +1,46 @@
+// wrangler.toml against what the Worker's code assumes.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CONTAINER_INSTANCES } from "../../src/limits";
+import { readWranglerToml, repoRoot as root } from "./config";
+
+const config = readWranglerToml();
+
+describe("wrangler.toml", () => {
+  it("names the service and points at the Worker's entry", () => {
+    expect(config.name).toBe("image-insights-api");
+    expect(config.main).toBe("worker/src/index.ts");
+    expect(existsSync(resolve(root, config.main!))).toBe(true);
+  });
+
+  it("has max_instances equal to the number of instances the Worker spreads over", () => {
+    expect(config.containers).toHaveLength(1);
+    expect(config.containers![0]!.max_instances).toBe(CONTAINER_INSTANCES);
+  });
+
+  it("uses one class name for the container, the Durable Object binding and the migration", () => {
+    const container = config.containers![0]!;
+    expect(container).toMatchObject({ class_name: "ImageInsightsContainer", image: "./Dockerfile", instance_type: "basic" });
+    expect(config.durable_objects?.bindings).toEqual([
+      { name: "IMAGE_INSIGHTS_CONTAINER", class_name: "ImageInsightsContainer" },
+    ]);
+    expect(config.migrations?.flatMap((migration) => migration.new_sqlite_classes ?? [])).toEqual([
+      "ImageInsightsContainer",
+    ]);
+  });
+
+  it("turns observability on and keeps `wrangler dev` on loopback", () => {
+    expect(config.observability?.enabled).toBe(true);
+    expect(config.dev?.ip).toBe("127.0.0.1");
+  });
+
+  it("defines every variable the container receives, with the service's defaults", () => {
+    expect(config.vars).toEqual({
+      CACHE_ENABLED: "true",
+      CACHE_MAX_SIZE: "512",
+      CACHE_TTL_SECONDS: "86400",
+      ENABLE_DETAILED_LOGGING: "true",
+    });
+  });
+});
