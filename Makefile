@@ -52,6 +52,7 @@ bench: setup
 	cargo bench --quiet -p image_insights_core --bench luminance -- --noplot
 	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
 		--benchmark-sort=name
+	$(PY) benches/load/run_wrk.py
 
 clean:
 	rm -rf $(VENV) target .pytest_cache .hypothesis .benchmarks
