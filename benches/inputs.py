@@ -1,0 +1,69 @@
+"""The benchmark inputs: synthetic photos drawn from fixed seeds (built once per session),
+and the real photos of ../shared/images when that folder exists."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+# The generators and the reference live with the tests (tests/ is a plain folder, not a
+# package); the benchmarks use the very same code.
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+
+import synthetic  # noqa: E402
+from synthetic import LARGE_SIZE, SMALL_SIZE  # noqa: E402
+
+#: The two sides of every comparison: the Rust core or `analyze()`, and the NumPy reference.
+FAST, REFERENCE = "fast", "reference"
+#: Outside the repository: the photos are never committed.
+REAL_PHOTOS_DIR = Path(__file__).parents[1].parent / "shared" / "images"
+
+
+@functools.cache
+def photo(size: tuple[int, int]) -> np.ndarray:
+    """The (h, w, 3) synthetic photo of `size` (width, height)."""
+    return synthetic.textured_photo(*size, seed=size[0])
+
+
+def _label(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+#: Generated pipeline inputs, by name: how to encode them.
+GENERATED: dict[str, Callable[[], bytes]] = {
+    f"{_label(SMALL_SIZE)} jpeg baseline": lambda: synthetic.jpeg(photo(SMALL_SIZE)),
+    f"{_label(SMALL_SIZE)} png": lambda: synthetic.png(photo(SMALL_SIZE)),
+    f"{_label(LARGE_SIZE)} jpeg progressive": lambda: synthetic.jpeg(
+        photo(LARGE_SIZE), progressive=True
+    ),
+    f"{_label(LARGE_SIZE)} jpeg baseline": lambda: synthetic.jpeg(photo(LARGE_SIZE)),
+    f"{_label(LARGE_SIZE)} png": lambda: synthetic.png(photo(LARGE_SIZE)),
+}
+
+
+@functools.cache
+def encoded(name: str) -> bytes:
+    """The bytes of a generated input, or of a real photo named `real:<file name>`."""
+    if name.startswith("real:"):
+        return (REAL_PHOTOS_DIR / name.removeprefix("real:")).read_bytes()
+    return GENERATED[name]()
+
+
+def real_photo_names() -> list[str]:
+    if not REAL_PHOTOS_DIR.is_dir():
+        return []
+    return [f"real:{path.name}" for path in sorted(REAL_PHOTOS_DIR.glob("*.jp*g"))]
+
+
+#: Targets of issue 2, as (fast / reference) speed ratios measured in the same run.
+TARGETS: dict[str, float] = {
+    f"core {_label(SMALL_SIZE)}": 20.0,
+    f"core {_label(LARGE_SIZE)}": 40.0,
+    f"{_label(SMALL_SIZE)} jpeg baseline": 3.0,
+    f"{_label(LARGE_SIZE)} jpeg progressive": 1.5,
+    f"{_label(LARGE_SIZE)} jpeg baseline": 2.0,
+}
