@@ -62,7 +62,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for case, r in rows:
         ratio = r[REFERENCE] / r[FAST]
         target = TARGETS.get(case)
-        verdict = "" if target is None else f">= {target:g}x {'met' if ratio >= target else 'MISSED'}"
+        verdict = ""
+        if target is not None:
+            verdict = f">= {target:g}x {'met' if ratio >= target else 'MISSED'}"
         write(
             f"{case:<48} {r[FAST] * 1e3:>10.3f} {r[REFERENCE] * 1e3:>13.3f} "
             f"{ratio:>7.1f}x  {verdict}"

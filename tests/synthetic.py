@@ -119,7 +119,9 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
 
-def png_header_only(width: int, height: int, bit_depth: int = 8, colour_type: int = PNG_RGB) -> bytes:
+def png_header_only(
+    width: int, height: int, bit_depth: int = 8, colour_type: int = PNG_RGB
+) -> bytes:
     """A well-formed PNG whose header declares `width` x `height` but whose pixel data is a
     single empty zlib stream: what a decompression bomb looks like before decoding."""
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)

@@ -95,7 +95,8 @@ def images(draw: st.DrawFn, max_side: int = 40, width=None, height=None):
 
 
 def assert_matches_reference(stats: _core.LuminanceStats, ref: ReferenceStats) -> None:
-    assert (stats.width, stats.height, stats.pixel_count) == (ref.width, ref.height, ref.pixel_count)
+    assert (stats.width, stats.height) == (ref.width, ref.height)
+    assert stats.pixel_count == ref.pixel_count
     assert stats.buckets == ref.buckets
     assert sum(stats.buckets) == stats.pixel_count
     assert stats.luma_histogram == ref.luma_histogram
@@ -130,9 +131,9 @@ def test_core_equals_reference(image: tuple[str, np.ndarray]) -> None:
 @given(st.data(), st.integers(1, 700), st.booleans())
 def test_single_row_and_single_column(data: st.DataObject, length: int, as_row: bool) -> None:
     """1 x N and N x 1: both side strips (or both bands) are the same pixels, counted twice."""
-    one = st.just(1)
-    span = st.just(length)
-    layout, pixels = data.draw(images(width=span if as_row else one, height=one if as_row else span))
+    one, span = st.just(1), st.just(length)
+    shape = {"width": span, "height": one} if as_row else {"width": one, "height": span}
+    layout, pixels = data.draw(images(**shape))
     assert_matches_reference(core_stats(layout, pixels), reference_stats(pixels, layout))
 
 
