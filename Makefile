@@ -12,7 +12,7 @@ BENCH_PACKAGES := wrk hyperfine
 STAMP := $(VENV)/.stamp
 RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
 
-.PHONY: setup test test-rust test-python serve bench clean
+.PHONY: setup test test-rust test-python test-worker serve bench clean
 
 setup: $(STAMP)-core
 
@@ -34,7 +34,7 @@ $(STAMP)-core: $(STAMP)-deps $(RUST_SOURCES) $(shell find python -name '*.py' -o
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet --release
 	touch $@
 
-test: test-rust test-python
+test: test-rust test-python test-worker
 
 test-rust:
 	cargo test --quiet --workspace
@@ -43,6 +43,11 @@ test-python: setup
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest image_insights._core
 	$(PY) -m pytest -q
+
+# The Cloudflare Worker: type-check, bundle (no Docker needed), unit tests in workerd and the
+# end-to-end test through `wrangler dev` against the real service.
+test-worker: setup
+	cd worker && npm ci --no-audit --no-fund && npm run typecheck && npm run build && npm test
 
 serve: setup
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
