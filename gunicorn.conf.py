@@ -46,11 +46,48 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 
+# Prometheus multiprocess mode: each worker writes its samples to files in this folder and a
+# scrape of /metrics sums them. Made fresh at start (under /dev/shm: in memory) unless the
+# environment names one, and emptied of stale files either way; a folder made here is
+# removed at exit. Set in the master before any worker imports prometheus_client.
+_METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_made_metrics_dir = None
+
+
+def _prepare_metrics_dir():
+    global _made_metrics_dir
+    given = os.environ.get(_METRICS_DIR_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        return given
+    _made_metrics_dir = tempfile.mkdtemp(prefix="image-insights-metrics-", dir=worker_tmp_dir)
+    os.environ[_METRICS_DIR_ENV] = _made_metrics_dir
+    return _made_metrics_dir
+
+
 def on_starting(server):
+    metrics_dir = _prepare_metrics_dir()
     server.log.info(
-        "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d",
-        bind, workers, threads, timeout, max_requests,
+        "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d metrics_dir=%s",
+        bind, workers, threads, timeout, max_requests, metrics_dir,
     )
+
+
+def child_exit(server, worker):
+    # A recycled or crashed worker's live gauges stop counting; its counters stay summed.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
 def post_worker_init(worker):

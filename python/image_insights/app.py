@@ -22,6 +22,7 @@ from .config import Settings
 from .docs import DocsPage, OpenApiDocument
 from .errors import CorruptImage, EmptyImage, ImageTooLarge, InvalidEdgeMode, InvalidMetrics
 from .fetch import Fetcher
+from .metrics import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
 from .resources import Health, Root, UploadAnalysis, UrlAnalysis
 
 log = logging.getLogger("image_insights")
@@ -120,7 +121,8 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Builds the service. Collaborators default to the real ones made from `settings`."""
     settings = settings or Settings.from_env()
-    analyzer = analyzer or Analyzer(settings)
+    service_metrics = ServiceMetrics()
+    analyzer = analyzer or Analyzer(settings, service_metrics=service_metrics)
     fetcher = fetcher or Fetcher(settings)
     cache = ResultCache(
         settings.cache_max_size,
@@ -131,6 +133,7 @@ def create_app(
 
     middleware: list[Any] = [
         RequestContext(settings.detailed_logging),
+        MetricsMiddleware(service_metrics),
         # Echoes the caller's origin (credentials allowed), as the FastAPI service did.
         falcon.CORSMiddleware(
             allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
@@ -152,6 +155,7 @@ def create_app(
     app.add_route("/openapi.json", OpenApiDocument(__version__))
     app.add_route("/docs", DocsPage("swagger.html"))
     app.add_route("/redoc", DocsPage("redoc.html"))
+    app.add_route("/metrics", MetricsEndpoint(service_metrics))
     app.add_static_route("/static", str(STATIC_DIR))
 
     # Most specific last: Falcon picks the handler of the nearest class in the MRO.

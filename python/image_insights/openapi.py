@@ -118,6 +118,17 @@ def build_openapi(version: str) -> dict[str, Any]:
             },
             "/docs": {"get": _html_operation("Swagger UI")},
             "/redoc": {"get": _html_operation("ReDoc")},
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics, summed over all worker processes",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {"schemas": _schemas()},
     }
