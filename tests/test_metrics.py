@@ -50,7 +50,9 @@ def scrape(server: LiveServer) -> Samples:
     return parse(body.decode())
 
 
-def post_upload(conn: http.client.HTTPConnection, data: bytes, content_type: str, query: str = "") -> int:
+def post_upload(
+    conn: http.client.HTTPConnection, data: bytes, content_type: str, query: str = ""
+) -> int:
     body, headers = multipart([("image", data, content_type)])
     conn.request("POST", UPLOAD + query, body=body, headers=headers)
     response = conn.getresponse()
@@ -193,7 +195,8 @@ def test_live_counters_move_by_exactly_the_traffic(
     after = scrape(metered_server)
     misses = len(images) + 1
     requests = "image_insights_http_requests_total"
-    assert delta(before, after, requests, endpoint=UPLOAD, method="POST", status="200") == misses + 2
+    answered = delta(before, after, requests, endpoint=UPLOAD, method="POST", status="200")
+    assert answered == misses + 2
     assert delta(before, after, requests, endpoint=UPLOAD, method="POST", status="400") == 2
     assert delta(before, after, requests, endpoint=UPLOAD, method="POST", status="415") == 1
     assert delta(before, after, requests, endpoint=URL, method="POST", status="200") == 1

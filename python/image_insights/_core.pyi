@@ -39,6 +39,39 @@ class LuminanceStats:
     def median_x2_scaled(self) -> int:
         """Sum of the two middle values of L x 10000 (twice the median, exact)."""
     @property
+    def contrast_rms(self) -> float:
+        """Standard deviation of L (population), from exact integer sums."""
+    @property
+    def p5(self) -> float:
+        """5th percentile of L, interpolated linearly between ranks as NumPy does."""
+    @property
+    def p95(self) -> float:
+        """95th percentile of L, interpolated linearly between ranks as NumPy does."""
+    @property
+    def entropy_bits(self) -> float:
+        """Shannon entropy (bits) of the 256-bin histogram of L rounded to integers."""
+    @property
+    def sharpness(self) -> float | None:
+        """Standard deviation of the 4-neighbour Laplacian of L over interior pixels (0 when
+        there are none); None unless computed with sharpness=True."""
+    @property
+    def colorfulness(self) -> float | None:
+        """Hasler and Süsstrunk's colorfulness over opaque pixels; None unless computed with
+        colors=True, or when every pixel is transparent."""
+    @property
+    def average_color(self) -> str | None:
+        """'#rrggbb' mean of opaque pixels (channels rounded half to even)."""
+    @property
+    def dominant_colors(self) -> list[tuple[str, int]] | None:
+        """Up to 5 ('#rrggbb', opaque pixel count) pairs, most common first."""
+    @property
+    def opaque_pixel_count(self) -> int | None:
+        """Pixels with non-zero alpha (all pixels for layouts without alpha)."""
+    @property
+    def edge_colors(self) -> list[str | None] | None:
+        """Average colour of the left, right, top and bottom strips (full length each);
+        None for a strip whose pixels are all transparent."""
+    @property
     def buckets(self) -> list[int]:
         """Pixel counts of the contract's 10 buckets: i x 25.6 <= L < (i + 1) x 25.6."""
     @property
@@ -57,9 +90,17 @@ class LuminanceStats:
             ValueError: for an unknown mode.
         """
 
-def luminance_stats(pixels: Buffer, width: int, height: int, layout: _Layout | str) -> LuminanceStats:
+def luminance_stats(
+    pixels: Buffer,
+    width: int,
+    height: int,
+    layout: _Layout | str,
+    *,
+    colors: bool = False,
+    sharpness: bool = False,
+) -> LuminanceStats:
     """Computes every luminance statistic of an image, reading `pixels` in place with the
-    GIL released.
+    GIL released; with `colors` also the colour statistics, with `sharpness` the Laplacian's.
 
     Arguments:
         pixels: any C-contiguous uint8 buffer (bytes, bytearray, memoryview, NumPy array) of

@@ -79,19 +79,62 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     return image
 
 
-def to_analysis_pixels(image: Image.Image) -> Image.Image:
-    """Decodes `image` and returns it as 'L' or 'RGB', at most 512 px on its longer side."""
+def to_analysis_pixels(image: Image.Image, keep_alpha: bool = False) -> Image.Image:
+    """Decodes `image` and returns it as 'L' or 'RGB', at most 512 px on its longer side.
+    With `keep_alpha`, an image with transparency comes back as 'LA' or 'RGBA' instead: the
+    colour channels exactly as without it, plus the alpha channel resized alike."""
     target = analysis_size(*image.size)
     try:
         if image.format == "JPEG" and target != image.size:
             image.draft(None, target)
         image.load()
+        alpha = _alpha_channel(image) if keep_alpha else None
         image = _to_l_or_rgb(image)
         if image.size != target:
             image = image.resize(target, Image.Resampling.LANCZOS)
+        if alpha is not None:
+            if alpha.size != target:
+                alpha = alpha.resize(target, Image.Resampling.LANCZOS)
+            image = Image.merge(image.mode + "A", (*image.split(), alpha))
     except _DECODE_ERRORS as exc:
         raise CorruptImage(_reason(exc)) from None
     return image
+
+
+def _alpha_channel(image: Image.Image) -> Image.Image | None:
+    """The 8-bit alpha channel of an image that has transparency, else None."""
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        return image.getchannel("A")
+    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
+        return image.convert("RGBA").getchannel("A")
+    return None
+
+
+#: EXIF orientation -> the transpose that shows the image as a person sees it.
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (1-8) of an opened image; 1 when absent or unreadable."""
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if isinstance(value, int) and value in _ORIENTATIONS else 1
+
+
+def orient(pixels: Image.Image, orientation: int) -> Image.Image:
+    """`pixels` turned the way the EXIF orientation says a person sees them."""
+    method = _ORIENTATIONS.get(orientation)
+    return pixels if method is None else pixels.transpose(method)
 
 
 def _to_l_or_rgb(image: Image.Image) -> Image.Image:
@@ -119,9 +162,13 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def luminance_stats(image: Image.Image) -> _core.LuminanceStats:
-    """Runs the Rust core on an 'L' or 'RGB' image."""
-    return _core.luminance_stats(image.tobytes(), image.width, image.height, image.mode)
+def luminance_stats(
+    image: Image.Image, colors: bool = False, sharpness: bool = False
+) -> _core.LuminanceStats:
+    """Runs the Rust core on an 'L', 'LA', 'RGB' or 'RGBA' image."""
+    return _core.luminance_stats(
+        image.tobytes(), image.width, image.height, image.mode, colors=colors, sharpness=sharpness
+    )
 
 
 def analyze(
@@ -151,10 +198,12 @@ def analyze(
     started = time.perf_counter()
     image = open_image(data, max_pixels)
     width, height = image.size
-    pixels = to_analysis_pixels(image)
+    orientation = exif_orientation(image)
+    colors = "colors" in wanted or "colorfulness" in wanted
+    pixels = orient(to_analysis_pixels(image, keep_alpha=colors), orientation)
     decoded = time.perf_counter()
-    stats = luminance_stats(pixels)
-    result = build_result(stats, wanted, mode, width, height)
+    stats = luminance_stats(pixels, colors=colors, sharpness="sharpness" in wanted)
+    result = build_result(stats, wanted, mode, width, height, orientation)
     if timings is not None:
         timings["decode"] = decoded - started
         timings["analysis"] = time.perf_counter() - decoded
@@ -167,8 +216,10 @@ def build_result(
     edge_mode: str | None,
     width: int,
     height: int,
+    orientation: int = 1,
 ) -> dict[str, Any]:
-    """Formats core statistics as the contract's fields, rounded as Python's `round` does."""
+    """Formats core statistics as the contract's fields, rounded as Python's `round` does.
+    Fields of the metrics beyond the contract's three appear only when asked for."""
     result: dict[str, Any] = {}
     if "brightness" in metrics:
         result["brightness_score"] = _score(stats.mean)
@@ -186,10 +237,54 @@ def build_result(
         result["edge_brightness_score"] = _score(edge_mean)
         result["edge_average_luminance"] = round(edge_mean, 2)
         result["edge_mode"] = edge_mode
+    if "contrast" in metrics:
+        result["contrast_rms"] = round(stats.contrast_rms, 2)
+        result["luminance_p5"] = round(stats.p5, 2)
+        result["luminance_p95"] = round(stats.p95, 2)
+        result["dynamic_range"] = round(stats.p95 - stats.p5, 2)
+    if "sharpness" in metrics and stats.sharpness is not None:
+        result["sharpness"] = round(stats.sharpness, 2)
+    if "entropy" in metrics:
+        result["entropy_bits"] = round(stats.entropy_bits, 3)
+    if "colorfulness" in metrics or "colors" in metrics:
+        _add_colour_fields(result, stats, metrics, edge_mode)
     result["width"] = width
     result["height"] = height
+    if orientation != 1:
+        result["orientation"] = orientation
     result["algorithm"] = ALGORITHM
     return result
+
+
+#: Which strips' colours each edge mode reports, in the core's side order.
+_EDGE_SIDES = {
+    "left_right": ("left", "right"),
+    "top_bottom": ("top", "bottom"),
+    "all": ("left", "right", "top", "bottom"),
+}
+_SIDE_ORDER = ("left", "right", "top", "bottom")
+
+
+def _add_colour_fields(
+    result: dict[str, Any],
+    stats: _core.LuminanceStats,
+    metrics: tuple[str, ...],
+    edge_mode: str | None,
+) -> None:
+    if "colorfulness" in metrics:
+        colorfulness = stats.colorfulness
+        result["colorfulness"] = None if colorfulness is None else round(colorfulness, 2)
+    if "colors" not in metrics:
+        return
+    opaque = stats.opaque_pixel_count or 0
+    result["average_color"] = stats.average_color
+    result["dominant_colors"] = [
+        {"color": color, "percent": round(count / opaque * 100, 1)}
+        for color, count in (stats.dominant_colors or [])
+    ]
+    if edge_mode is not None and stats.edge_colors is not None:
+        sides = dict(zip(_SIDE_ORDER, stats.edge_colors, strict=True))
+        result["edge_colors"] = {side: sides[side] for side in _EDGE_SIDES[edge_mode]}
 
 
 def _score(mean_luminance: float) -> int:

@@ -14,6 +14,11 @@ from .imaging import ALGORITHM, HISTOGRAM_RANGES
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 _JSON = "application/json"
+_HEX = "^#[0-9a-f]{6}$"
+
+
+def _ASKED(metric: str) -> str:
+    return f"present when `{metric}` is asked for"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -190,6 +195,43 @@ def _schemas() -> dict[str, Any]:
                 "edge_brightness_score": {"type": "integer", "minimum": 0, "maximum": 100},
                 "edge_average_luminance": {"type": "number", "minimum": 0, "maximum": 255},
                 "edge_mode": {"type": "string", "enum": list(VALID_EDGE_MODES)},
+                "contrast_rms": {"type": "number", "minimum": 0, "description": _ASKED("contrast")},
+                "luminance_p5": {"type": "number", "minimum": 0, "maximum": 255},
+                "luminance_p95": {"type": "number", "minimum": 0, "maximum": 255},
+                "dynamic_range": {"type": "number", "minimum": 0, "maximum": 255},
+                "sharpness": {"type": "number", "minimum": 0, "description": _ASKED("sharpness")},
+                "entropy_bits": {"type": "number", "minimum": 0, "maximum": 8},
+                "colorfulness": {"type": ["number", "null"], "minimum": 0},
+                "average_color": {"type": ["string", "null"], "pattern": _HEX},
+                "dominant_colors": {
+                    "type": "array",
+                    "maxItems": 5,
+                    "items": {
+                        "type": "object",
+                        "required": ["color", "percent"],
+                        "properties": {
+                            "color": {"type": "string", "pattern": _HEX},
+                            "percent": {"type": "number", "minimum": 0, "maximum": 100},
+                        },
+                    },
+                },
+                "edge_colors": {
+                    "type": "object",
+                    "description": "with `colors` and an edge_mode: the mean colour of each "
+                    "side that mode covers (null when all its pixels are transparent)",
+                    "properties": {
+                        side: {"type": ["string", "null"], "pattern": _HEX}
+                        for side in ("left", "right", "top", "bottom")
+                    },
+                    "additionalProperties": False,
+                },
+                "orientation": {
+                    "type": "integer",
+                    "minimum": 2,
+                    "maximum": 8,
+                    "description": "EXIF orientation, present when not 1; edges and edge "
+                    "colours are those of the image as displayed",
+                },
                 "width": {"type": "integer", "minimum": 1, "description": "original width"},
                 "height": {"type": "integer", "minimum": 1, "description": "original height"},
                 "algorithm": {"type": "string", "const": ALGORITHM},

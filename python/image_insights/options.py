@@ -6,8 +6,12 @@ from collections.abc import Iterable
 
 from .errors import InvalidEdgeMode, InvalidMetrics
 
-#: Metric names in the order the contract lists them (the 400 body's `valid_metrics`).
-VALID_METRICS: tuple[str, ...] = ("brightness", "median", "histogram")
+#: Metric names: the contract's three in its order (the 400 body's `valid_metrics`), then
+#: the additive ones, whose fields appear only when they are asked for.
+VALID_METRICS: tuple[str, ...] = (
+    "brightness", "median", "histogram",
+    "contrast", "sharpness", "entropy", "colorfulness", "colors",
+)  # fmt: skip
 DEFAULT_METRICS: tuple[str, ...] = ("brightness",)
 #: Edge modes in the order the contract lists them (the 400 body's `valid_modes`).
 VALID_EDGE_MODES: tuple[str, ...] = ("left_right", "top_bottom", "all")

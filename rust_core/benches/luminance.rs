@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the core on fixed synthetic images.
 
-use _core::{analyze, Layout};
+use _core::{analyze, Extras, Layout};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// A deterministic textured RGB image: gradients plus xorshift noise.
@@ -23,12 +23,20 @@ fn synthetic(width: usize, height: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("analyze_rgb");
+    let variants = [
+        ("luminance", Extras::default()),
+        ("sharpness", Extras { colours: false, sharpness: true }),
+        ("colours", Extras { colours: true, sharpness: false }),
+        ("everything", Extras { colours: true, sharpness: true }),
+    ];
     for (w, h) in [(536, 354), (5000, 3330)] {
         let pixels = synthetic(w, h);
         group.throughput(Throughput::Bytes(pixels.len() as u64));
-        group.bench_function(format!("{w}x{h}"), |b| {
-            b.iter(|| analyze(&pixels, w, h, Layout::Rgb).unwrap())
-        });
+        for (name, extras) in variants {
+            group.bench_function(format!("{w}x{h}/{name}"), |b| {
+                b.iter(|| analyze(&pixels, w, h, Layout::Rgb, extras).unwrap())
+            });
+        }
     }
     group.finish();
 }

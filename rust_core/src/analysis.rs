@@ -1,32 +1,62 @@
-//! The driver: one pass over the pixels fills every luminance statistic, and a second,
-//! lighter pass pins down the exact median.
+//! The driver: one pass over the pixels fills every statistic asked for, and a second,
+//! lighter pass pins down the exact median and percentiles.
 
+use crate::colour::{ColourAccumulator, ColourSum, DominantColour};
 use crate::edges::{EdgeMode, EdgeSums, Strips};
 use crate::error::CoreError;
-use crate::histogram::{
-    buckets_from_fine, fine_bin, luma_bin, BUCKETS, FINE_BINS, LUMA_BINS,
-};
-use crate::luminance::{scaled_pixel, scaled_sum, Layout, SCALE};
-use crate::median::MedianRefiner;
+use crate::histogram::{buckets_from_fine, fine_bin, luma_bin, BUCKETS, FINE_BINS, LUMA_BINS};
+use crate::luminance::{scaled_pixel, Layout, SCALE};
+use crate::quantiles::{interpolate, percentile_ranks, RankSelector};
+use crate::sharpness::Laplacian;
 
-/// Every luminance statistic of one image. Scaled values are L x 10000, exact.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which of the costlier statistics to compute (luminance statistics are always computed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Average, dominant and edge colours, and colorfulness.
+    pub colours: bool,
+    /// The Laplacian's spread.
+    pub sharpness: bool,
+}
+
+/// Percentiles reported for contrast.
+pub const LOW_PERCENTILE: f64 = 0.05;
+pub const HIGH_PERCENTILE: f64 = 0.95;
+
+/// Colour statistics (over opaque pixels only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Colours {
+    pub average: Option<[u8; 3]>,
+    pub colorfulness: Option<f64>,
+    pub dominant: Vec<DominantColour>,
+    /// Average colour of the left, right, top and bottom strips (full length each).
+    pub sides: [Option<[u8; 3]>; 4],
+    pub opaque_pixels: u64,
+}
+
+/// Every statistic of one image. Scaled values are L x 10000, exact.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub width: usize,
     pub height: usize,
     pub pixel_count: u64,
-    /// Sum of scaled luminance over all pixels.
+    /// Sum of scaled luminance over all pixels, and of its square.
     pub sum_scaled: u64,
+    pub sum_squares_scaled: u128,
     pub min_scaled: u32,
     pub max_scaled: u32,
     /// Sum of the two middle scaled values (twice the median; equal values for odd counts).
     pub median_x2_scaled: u64,
+    /// 5th and 95th percentiles of L (linear interpolation between ranks).
+    pub p5: f64,
+    pub p95: f64,
     /// Pixel counts of the contract's ten buckets.
     pub buckets: [u64; BUCKETS],
     /// Pixel counts of L rounded to an integer 0..=255 (halves up).
     pub luma_histogram: [u64; LUMA_BINS],
     pub strips: Strips,
     pub edge_sums: EdgeSums,
+    pub sharpness: Option<f64>,
+    pub colours: Option<Colours>,
 }
 
 impl Analysis {
@@ -48,6 +78,28 @@ impl Analysis {
         self.max_scaled as f64 / SCALE as f64
     }
 
+    /// Standard deviation of L (population), from the exact integer sums.
+    pub fn contrast_rms(&self) -> f64 {
+        let n = self.pixel_count as u128;
+        let sum = self.sum_scaled as u128;
+        let variance = (n * self.sum_squares_scaled - sum * sum) as f64;
+        (variance / (n as f64 * n as f64)).sqrt() / SCALE as f64
+    }
+
+    /// Shannon entropy, in bits, of the 256-bin histogram of L rounded to integers.
+    pub fn entropy_bits(&self) -> f64 {
+        let n = self.pixel_count as f64;
+        -self
+            .luma_histogram
+            .iter()
+            .filter(|&&count| count > 0)
+            .map(|&count| {
+                let p = count as f64 / n;
+                p * p.log2()
+            })
+            .sum::<f64>()
+    }
+
     /// Mean luminance over the strips of `mode`, 0..=255.
     pub fn edge_mean(&self, mode: EdgeMode) -> f64 {
         self.edge_sums.get(mode) as f64 / self.strips.pixel_count(mode) as f64 / SCALE as f64
@@ -60,6 +112,7 @@ pub fn analyze(
     width: usize,
     height: usize,
     layout: Layout,
+    extras: Extras,
 ) -> Result<Analysis, CoreError> {
     if width == 0 || height == 0 {
         return Err(CoreError::EmptyImage { width, height });
@@ -79,18 +132,19 @@ pub fn analyze(
         });
     }
     Ok(match layout {
-        Layout::L => run::<1>(pixels, width, height),
-        Layout::La => run::<2>(pixels, width, height),
-        Layout::Rgb => run::<3>(pixels, width, height),
-        Layout::Rgba => run::<4>(pixels, width, height),
+        Layout::L => run::<1>(pixels, width, height, extras),
+        Layout::La => run::<2>(pixels, width, height, extras),
+        Layout::Rgb => run::<3>(pixels, width, height, extras),
+        Layout::Rgba => run::<4>(pixels, width, height, extras),
     })
 }
 
-/// First-pass accumulators.
+/// First-pass luminance accumulators.
 struct Accumulator {
     fine: Box<[u64; FINE_BINS]>,
     luma: Box<[u64; LUMA_BINS]>,
     sum: u64,
+    squares: u128,
     min: u32,
     max: u32,
 }
@@ -101,66 +155,99 @@ impl Accumulator {
             fine: Box::new([0; FINE_BINS]),
             luma: Box::new([0; LUMA_BINS]),
             sum: 0,
+            squares: 0,
             min: u32::MAX,
             max: 0,
         }
     }
 
-    /// Counts a run of pixels into every first-pass statistic; returns the run's scaled sum.
+    /// Counts one row into every first-pass statistic, writing its scaled values to `out`;
+    /// returns the row's scaled sum.
     #[inline(always)]
-    fn add_run<const C: usize>(&mut self, run: &[u8]) -> u64 {
-        let mut run_sum = 0u64;
-        for px in run.chunks_exact(C) {
-            let v = scaled_pixel::<C>(px);
-            self.fine[fine_bin(v)] += 1;
-            self.luma[luma_bin(v)] += 1;
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-            run_sum += v as u64;
+    fn add_row<const C: usize>(&mut self, row: &[u8], out: &mut [u32]) -> u64 {
+        let (mut sum, mut squares) = (0u64, 0u128);
+        // A run of pixels whose squares still fit a u64: 2550000² x 2048 < 2^64.
+        for (pixels, values) in row.chunks(2048 * C).zip(out.chunks_mut(2048)) {
+            let mut run_squares = 0u64;
+            for (px, value) in pixels.chunks_exact(C).zip(values.iter_mut()) {
+                let v = scaled_pixel::<C>(px);
+                *value = v;
+                self.fine[fine_bin(v)] += 1;
+                self.luma[luma_bin(v)] += 1;
+                self.min = self.min.min(v);
+                self.max = self.max.max(v);
+                sum += v as u64;
+                run_squares += v as u64 * v as u64;
+            }
+            squares += run_squares as u128;
         }
-        self.sum += run_sum;
-        run_sum
+        self.sum += sum;
+        self.squares += squares;
+        sum
     }
 }
 
-fn run<const C: usize>(pixels: &[u8], width: usize, height: usize) -> Analysis {
+fn sum_values(values: &[u32]) -> u64 {
+    values.iter().map(|&v| v as u64).sum()
+}
+
+fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extras) -> Analysis {
     let strips = Strips::new(width, height);
     let middle = strips.middle_columns();
-    // Where the right strip starts, and the part of it already inside the left strip
-    // (non-empty only when the two strips overlap, i.e. a 1-pixel-wide image).
-    let right_start = width - strips.side;
-    let overlap = right_start..strips.side.min(width).max(right_start);
-    let row_bytes = width * C;
-
     let mut acc = Accumulator::new();
     let mut edges = EdgeSums::default();
-    for (y, row) in pixels.chunks_exact(row_bytes).enumerate() {
-        let left = acc.add_run::<C>(&row[..middle.start * C]);
-        let mid = acc.add_run::<C>(&row[middle.start * C..middle.end * C]);
-        let rest = acc.add_run::<C>(&row[middle.end * C..]);
-        let right = rest + scaled_sum::<C>(&row[overlap.start * C..overlap.end * C]);
-        edges.add_row(left, right, mid, left + mid + rest, strips.band_multiplicity(y));
+    let mut colours = extras.colours.then(ColourAccumulator::default);
+    let mut laplacian = extras.sharpness.then(|| Laplacian::new(width));
+    let mut values = vec![0u32; width];
+
+    for (y, row) in pixels.chunks_exact(width * C).enumerate() {
+        let whole = acc.add_row::<C>(row, &mut values);
+        let left = sum_values(&values[..strips.side]);
+        let right = sum_values(&values[width - strips.side..]);
+        let bands = strips.band_multiplicity(y);
+        let mid = if bands > 0 { sum_values(&values[middle.clone()]) } else { 0 };
+        edges.add_row(left, right, mid, whole, bands);
+        if let Some(colours) = colours.as_mut() {
+            colours.add_row::<C>(row, y, &strips);
+        }
+        if let Some(laplacian) = laplacian.as_mut() {
+            laplacian.push_row(&values);
+        }
     }
 
-    let pixel_count = (width * height) as u64;
-    let mut refiner =
-        MedianRefiner::new(&acc.fine, pixel_count).expect("an image has at least one pixel");
+    let n = (width * height) as u64;
+    let (p5_low, p5_high, p5_weight) = percentile_ranks(n, LOW_PERCENTILE);
+    let (p95_low, p95_high, p95_weight) = percentile_ranks(n, HIGH_PERCENTILE);
+    let ranks = [(n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
+    let mut selector = RankSelector::new(&acc.fine, n, ranks);
     for px in pixels.chunks_exact(C) {
-        refiner.observe(scaled_pixel::<C>(px));
+        selector.observe(scaled_pixel::<C>(px));
     }
+    let [median_low, median_high, p5a, p5b, p95a, p95b] = selector.finish();
 
     Analysis {
         width,
         height,
-        pixel_count,
+        pixel_count: n,
         sum_scaled: acc.sum,
+        sum_squares_scaled: acc.squares,
         min_scaled: acc.min,
         max_scaled: acc.max,
-        median_x2_scaled: refiner.finish(),
+        median_x2_scaled: median_low as u64 + median_high as u64,
+        p5: interpolate(p5a, p5b, p5_weight) / SCALE as f64,
+        p95: interpolate(p95a, p95b, p95_weight) / SCALE as f64,
         buckets: buckets_from_fine(&acc.fine),
         luma_histogram: *acc.luma,
         strips,
         edge_sums: edges,
+        sharpness: laplacian.map(|l| l.std_dev()),
+        colours: colours.map(|c| Colours {
+            average: c.total.mean(),
+            colorfulness: c.colorfulness(),
+            dominant: c.dominant_colours(),
+            sides: c.sides.map(|side: ColourSum| side.mean()),
+            opaque_pixels: c.total.count,
+        }),
     }
 }
 
@@ -168,9 +255,11 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize) -> Analysis {
 mod tests {
     use super::*;
 
+    const ALL: Extras = Extras { colours: true, sharpness: true };
+
     fn grey(width: usize, height: usize, values: &[u8]) -> Analysis {
         assert_eq!(values.len(), width * height);
-        analyze(values, width, height, Layout::L).unwrap()
+        analyze(values, width, height, Layout::L, ALL).unwrap()
     }
 
     #[test]
@@ -178,13 +267,14 @@ mod tests {
         let a = grey(1, 1, &[100]);
         assert_eq!(a.mean(), 100.0);
         assert_eq!(a.median(), 100.0);
-        assert_eq!((a.min(), a.max()), (100.0, 100.0));
+        assert_eq!((a.min(), a.max(), a.p5, a.p95), (100.0, 100.0, 100.0, 100.0));
         for mode in EdgeMode::ALL_MODES {
             assert_eq!(a.edge_mean(mode), 100.0, "{mode:?}");
         }
         assert_eq!(a.buckets.iter().sum::<u64>(), 1);
         assert_eq!(a.buckets[3], 1); // 76.8 <= 100 < 102.4
         assert_eq!(a.luma_histogram[100], 1);
+        assert_eq!((a.contrast_rms(), a.entropy_bits(), a.sharpness), (0.0, 0.0, Some(0.0)));
     }
 
     #[test]
@@ -192,6 +282,16 @@ mod tests {
         let a = grey(4, 1, &[0, 10, 30, 255]);
         assert_eq!(a.median(), 20.0);
         assert_eq!(a.mean(), 295.0 / 4.0);
+    }
+
+    #[test]
+    fn contrast_and_entropy_of_two_levels() {
+        let a = grey(4, 1, &[0, 0, 200, 200]);
+        assert_eq!(a.contrast_rms(), 100.0);
+        assert_eq!(a.entropy_bits(), 1.0);
+        // Ranks at 0.05 x 3 = 0.15 and 0.95 x 3 = 2.85.
+        assert_eq!(a.p5, 0.0);
+        assert_eq!(a.p95, 200.0);
     }
 
     #[test]
@@ -237,18 +337,27 @@ mod tests {
     }
 
     #[test]
-    fn alpha_is_ignored() {
+    fn alpha_is_ignored_by_luminance_but_not_by_colours() {
         let rgb = [10u8, 20, 30, 40, 50, 60];
         let rgba = [10u8, 20, 30, 0, 40, 50, 60, 255];
-        let a = analyze(&rgb, 2, 1, Layout::Rgb).unwrap();
-        let b = analyze(&rgba, 2, 1, Layout::Rgba).unwrap();
-        assert_eq!(a, b);
+        let a = analyze(&rgb, 2, 1, Layout::Rgb, ALL).unwrap();
+        let b = analyze(&rgba, 2, 1, Layout::Rgba, ALL).unwrap();
+        assert_eq!((a.sum_scaled, a.median_x2_scaled, a.buckets), (b.sum_scaled, b.median_x2_scaled, b.buckets));
+        assert_eq!(a.colours.unwrap().opaque_pixels, 2);
+        assert_eq!(b.colours.as_ref().unwrap().opaque_pixels, 1);
+        assert_eq!(b.colours.unwrap().average, Some([40, 50, 60]));
+    }
+
+    #[test]
+    fn extras_are_only_computed_when_asked() {
+        let a = analyze(&[1, 2, 3], 1, 1, Layout::Rgb, Extras::default()).unwrap();
+        assert!(a.colours.is_none() && a.sharpness.is_none());
     }
 
     #[test]
     fn rejects_bad_sizes() {
         assert_eq!(
-            analyze(&[1, 2, 3], 2, 1, Layout::Rgb),
+            analyze(&[1, 2, 3], 2, 1, Layout::Rgb, ALL),
             Err(CoreError::SizeMismatch {
                 expected: 6,
                 actual: 3,
@@ -258,11 +367,11 @@ mod tests {
             })
         );
         assert!(matches!(
-            analyze(&[], 0, 5, Layout::L),
+            analyze(&[], 0, 5, Layout::L, ALL),
             Err(CoreError::EmptyImage { .. })
         ));
         assert!(matches!(
-            analyze(&[], usize::MAX, 3, Layout::Rgba),
+            analyze(&[], usize::MAX, 3, Layout::Rgba, ALL),
             Err(CoreError::TooLarge { .. })
         ));
     }

@@ -1,16 +1,19 @@
-//! Image Insights core: exact Rec. 709 luminance statistics over 8-bit pixel buffers.
+//! Image Insights core: exact Rec. 709 luminance statistics, contrast, sharpness, entropy and
+//! colour statistics over 8-bit pixel buffers.
 
 pub mod analysis;
+pub mod colour;
 pub mod edges;
 pub mod error;
 pub mod histogram;
 pub mod luminance;
-pub mod median;
+pub mod quantiles;
+pub mod sharpness;
 
 #[cfg(feature = "python")]
 mod py;
 
-pub use analysis::{analyze, Analysis};
+pub use analysis::{analyze, Analysis, Extras};
 pub use edges::EdgeMode;
 pub use error::CoreError;
 pub use luminance::Layout;

@@ -7,7 +7,8 @@ use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::{analyze, Analysis, Extras};
+use crate::colour::hex;
 use crate::edges::EdgeMode;
 use crate::error::CoreError;
 use crate::luminance::Layout;
@@ -59,6 +60,50 @@ impl PyLuminanceStats {
     #[getter]
     fn median_x2_scaled(&self) -> u64 {
         self.0.median_x2_scaled
+    }
+    #[getter]
+    fn contrast_rms(&self) -> f64 {
+        self.0.contrast_rms()
+    }
+    #[getter]
+    fn p5(&self) -> f64 {
+        self.0.p5
+    }
+    #[getter]
+    fn p95(&self) -> f64 {
+        self.0.p95
+    }
+    #[getter]
+    fn entropy_bits(&self) -> f64 {
+        self.0.entropy_bits()
+    }
+    #[getter]
+    fn sharpness(&self) -> Option<f64> {
+        self.0.sharpness
+    }
+    #[getter]
+    fn colorfulness(&self) -> Option<f64> {
+        self.0.colours.as_ref().and_then(|c| c.colorfulness)
+    }
+    #[getter]
+    fn average_color(&self) -> Option<String> {
+        self.0.colours.as_ref().and_then(|c| c.average).map(hex)
+    }
+    /// (colour, pixel count) pairs, most common first.
+    #[getter]
+    fn dominant_colors(&self) -> Option<Vec<(String, u64)>> {
+        let colours = self.0.colours.as_ref()?;
+        Some(colours.dominant.iter().map(|d| (hex(d.rgb), d.count)).collect())
+    }
+    #[getter]
+    fn opaque_pixel_count(&self) -> Option<u64> {
+        self.0.colours.as_ref().map(|c| c.opaque_pixels)
+    }
+    /// Average colour of the left, right, top and bottom strips (None: all transparent).
+    #[getter]
+    fn edge_colors(&self) -> Option<Vec<Option<String>>> {
+        let colours = self.0.colours.as_ref()?;
+        Some(colours.sides.iter().map(|side| side.map(hex)).collect())
     }
     #[getter]
     fn buckets(&self) -> Vec<u64> {
@@ -117,15 +162,18 @@ fn check_shape(shape: &[usize], width: usize, height: usize, channels: usize) ->
     }
 }
 
-/// Computes every luminance statistic of a tightly packed, row-major image.
+/// Computes every luminance statistic of a tightly packed, row-major image, and the colour
+/// and sharpness statistics when asked.
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, layout))]
+#[pyo3(signature = (pixels, width, height, layout, *, colors = false, sharpness = false))]
 fn luminance_stats(
     py: Python<'_>,
     pixels: &Bound<'_, PyAny>,
     width: usize,
     height: usize,
     layout: &str,
+    colors: bool,
+    sharpness: bool,
 ) -> PyResult<PyLuminanceStats> {
     let layout = Layout::parse(layout)?;
     let buffer = PyBuffer::<u8>::get(pixels).map_err(|err| {
@@ -144,7 +192,8 @@ fn luminance_stats(
     // exporter pinned) by `buffer` until this function returns.
     let bytes =
         unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
-    let analysis = py.detach(|| analyze(bytes, width, height, layout))?;
+    let extras = Extras { colours: colors, sharpness };
+    let analysis = py.detach(|| analyze(bytes, width, height, layout, extras))?;
     drop(buffer);
     Ok(PyLuminanceStats(analysis))
 }

@@ -1,0 +1,451 @@
+"""The `image-insights` command: analyse files and folders, draw a histogram, run the service.
+
+Analysis runs in this process tree through `image_insights.analyze()`, one process per
+usable core; `serve` replaces itself with gunicorn and the project's gunicorn.conf.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+import orjson
+
+from . import __version__
+from .errors import CorruptImage, ImageInsightsError
+from .imaging import HISTOGRAM_RANGES, analyze, sniff_format
+from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
+
+#: Exit statuses: every input analysed; at least one failed; the command line was wrong.
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+#: A progress bar is drawn for more inputs than this.
+PROGRESS_MIN_INPUTS = 3
+#: Where the service's gunicorn settings live, relative to a development checkout's package.
+GUNICORN_CONFIG = "gunicorn.conf.py"
+STDIN = "-"
+
+_EXAMPLES = {
+    "analyze": """\
+examples:
+  image-insights analyze photo.jpg
+  image-insights analyze ~/Pictures --metrics brightness,median,histogram --format csv > out.csv
+  image-insights analyze a.png b.jpg --edge-mode all --format json
+  curl -s https://example.com/cat.jpg | image-insights analyze - --format jsonl""",
+    "serve": """\
+examples:
+  image-insights serve                       # PORT or 8080, one worker per usable core
+  image-insights serve --port 9000 --workers 2 --host 127.0.0.1""",
+    "histogram": """\
+examples:
+  image-insights histogram photo.jpg
+  cat scan.png | image-insights histogram -""",
+}
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing to analyse: a file path, or standard input's bytes (label "-")."""
+
+    label: str
+    path: Path | None = None
+    data: bytes | None = None
+
+
+def _looks_like_image(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            sniff_format(handle.read(8))
+    except (OSError, ImageInsightsError):
+        return False
+    return True
+
+
+def collect_sources(
+    paths: Sequence[str], stdin: BinaryIO
+) -> tuple[list[Source], list[tuple[str, str]]]:
+    """Files as given, folders searched recursively for JPEG and PNG (by content, whatever
+    the file name), "-" as standard input. Returns the sources and (label, reason) of paths
+    that could not be used."""
+    sources: list[Source] = []
+    missing: list[tuple[str, str]] = []
+    for raw in paths:
+        if raw == STDIN:
+            sources.append(Source(STDIN, data=stdin.read()))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_image(p))
+            sources.extend(Source(str(p), path=p) for p in found)
+        elif path.exists():
+            sources.append(Source(raw, path=path))
+        else:
+            missing.append((raw, "no such file or directory"))
+    return sources, missing
+
+
+# --- analysis --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def analyze_source(
+    source: Source, metrics: tuple[str, ...], edge_mode: str | None
+) -> Outcome:
+    """Runs in a pool process: never raises for a bad input, says why instead."""
+    try:
+        data = source.data if source.path is None else source.path.read_bytes()
+        return Outcome(source.label, result=analyze(data or b"", metrics, edge_mode))
+    except ImageInsightsError as exc:
+        return Outcome(source.label, error=_describe(exc))
+    except OSError as exc:
+        return Outcome(source.label, error=exc.strerror or type(exc).__name__)
+
+
+def _describe(exc: ImageInsightsError) -> str:
+    if isinstance(exc, CorruptImage):
+        return f"invalid or corrupted image file: {exc.reason}"
+    return str(exc)
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_all(
+    sources: list[Source],
+    metrics: tuple[str, ...],
+    edge_mode: str | None,
+    progress: Progress,
+) -> list[Outcome]:
+    """Every source's outcome, in input order; one process per usable core."""
+    if len(sources) <= 1:
+        outcomes = [analyze_source(source, metrics, edge_mode) for source in sources]
+        progress.advance(len(outcomes))
+        return outcomes
+    by_index: dict[int, Outcome] = {}
+    with ProcessPoolExecutor(max_workers=min(usable_cores(), len(sources))) as pool:
+        futures = {
+            pool.submit(analyze_source, source, metrics, edge_mode): index
+            for index, source in enumerate(sources)
+        }
+        for future in as_completed(futures):
+            by_index[futures[future]] = future.result()
+            progress.advance()
+    return [by_index[index] for index in range(len(sources))]
+
+
+class Progress:
+    """A one-line bar on a terminal; nothing at all anywhere else."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        self._total = total
+        self._done = 0
+        self._stream = stream
+        self._enabled = enabled and total > PROGRESS_MIN_INPUTS
+
+    def advance(self, count: int = 1) -> None:
+        self._done += count
+        if not self._enabled:
+            return
+        filled = self.WIDTH * self._done // self._total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self._stream.write(f"\r[{bar}] {self._done}/{self._total} images")
+        if self._done >= self._total:
+            self._stream.write("\n")
+        self._stream.flush()
+
+
+# --- output ----------------------------------------------------------------------------------
+
+#: Table columns for the contract's fields: (heading, field).
+_TABLE_FIELDS = (
+    ("score", "brightness_score"),
+    ("average", "average_luminance"),
+    ("median", "median_luminance"),
+    ("edge score", "edge_brightness_score"),
+    ("edge average", "edge_average_luminance"),
+)
+#: Fields every result has, or that the table shows otherwise.
+_NOT_EXTRA = {"width", "height", "algorithm", "edge_mode", "histogram"} | {
+    field for _, field in _TABLE_FIELDS
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def write_table(outcomes: list[Outcome], out: TextIO) -> None:
+    results = [(o.label, o.result) for o in outcomes if o.result is not None]
+    if not results:
+        return
+    present = [(h, f) for h, f in _TABLE_FIELDS if any(f in r for _, r in results)]
+    # Numbers that later metrics add (sharpness, ...), shown by their field names.
+    extra = sorted(
+        {k for _, r in results for k, v in r.items() if k not in _NOT_EXTRA and _is_number(v)}
+    )
+    headings = ["file", "size"] + [h for h, _ in present] + extra
+    rows = [
+        [label, f"{r['width']}x{r['height']}"]
+        + [_cell(r.get(f)) for _, f in present]
+        + [_cell(r.get(k)) for k in extra]
+        for label, r in results
+    ]
+    widths = [max(len(str(c)) for c in column) for column in zip(headings, *rows, strict=True)]
+    out.write("  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip() + "\n")
+    for row in rows:
+        numbers = [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        cells = [row[0].ljust(widths[0]), *numbers]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _record(outcome: Outcome) -> dict[str, Any]:
+    if outcome.result is None:
+        return {"file": outcome.label, "error": outcome.error}
+    return {"file": outcome.label, **outcome.result}
+
+
+def write_json(outcomes: list[Outcome], out: TextIO) -> None:
+    out.write(orjson.dumps([_record(o) for o in outcomes], option=orjson.OPT_INDENT_2).decode())
+    out.write("\n")
+
+
+def write_jsonl(outcomes: list[Outcome], out: TextIO) -> None:
+    for outcome in outcomes:
+        out.write(orjson.dumps(_record(outcome)).decode() + "\n")
+
+
+def _flatten(record: dict[str, Any]) -> dict[str, Any]:
+    """One CSV cell per value: histogram buckets become `histogram_<range>` columns, other
+    nested values (lists, objects) are written as JSON."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "histogram" and isinstance(value, list):
+            flat.update({f"histogram_{b['range']}": b["percent"] for b in value})
+        elif isinstance(value, (list, dict)):
+            flat[key] = orjson.dumps(value).decode()
+        else:
+            flat[key] = value
+    return flat
+
+
+def write_csv(outcomes: list[Outcome], out: TextIO) -> None:
+    records = [_flatten(_record(o)) for o in outcomes]
+    columns = list(dict.fromkeys(k for r in records for k in r if k != "error"))
+    if any("error" in r for r in records):
+        columns.append("error")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+
+
+WRITERS = {"table": write_table, "json": write_json, "jsonl": write_jsonl, "csv": write_csv}
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    try:
+        metrics = parse_metrics(args.metrics)
+        edge_mode = parse_edge_mode(args.edge_mode)
+    except ImageInsightsError as exc:
+        return _usage_error(f"{exc} (metrics: {', '.join(VALID_METRICS)}; edge modes: "
+                            f"{', '.join(VALID_EDGE_MODES)})")
+    if args.paths.count(STDIN) > 1:
+        return _usage_error("standard input (-) can be given once")
+    sources, missing = collect_sources(args.paths, sys.stdin.buffer)
+    progress = Progress(len(sources), sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    outcomes = run_all(sources, metrics, edge_mode, progress)
+    failures = [(o.label, o.error or "") for o in outcomes if o.error is not None] + missing
+    WRITERS[args.format](outcomes, sys.stdout)
+    sys.stdout.flush()
+    for label, reason in failures:
+        print(f"image-insights: {label}: {reason}", file=sys.stderr)
+    if not sources and not missing:
+        print("image-insights: no JPEG or PNG image found", file=sys.stderr)
+        return EXIT_FAILURES
+    if failures:
+        total = len(sources) + len(missing)
+        print(f"image-insights: {len(failures)} of {total} inputs failed", file=sys.stderr)
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+def command_histogram(args: argparse.Namespace) -> int:
+    if args.file == STDIN:
+        source = Source(STDIN, data=sys.stdin.buffer.read())
+    else:
+        source = Source(args.file, path=Path(args.file))
+    outcome = analyze_source(source, ("brightness", "histogram"), None)
+    if outcome.result is None:
+        print(f"image-insights: {outcome.label}: {outcome.error}", file=sys.stderr)
+        return EXIT_FAILURES
+    sys.stdout.write(render_histogram(outcome.label, outcome.result, _bar_glyph(sys.stdout)))
+    return EXIT_OK
+
+
+def _bar_glyph(stream: TextIO) -> str:
+    """A full block where the terminal's encoding has one, else '#'."""
+    try:
+        "\u2588".encode(stream.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "#"
+    return "\u2588"
+
+
+def render_histogram(label: str, result: dict[str, Any], glyph: str, width: int = 40) -> str:
+    """The 10 buckets as bars scaled to the fullest one, with their percents."""
+    buckets = result["histogram"]
+    fullest = max(b["percent"] for b in buckets) or 1.0
+    label_width = max(len(r) for r in HISTOGRAM_RANGES)
+    lines = [
+        f"{label}: {result['width']}x{result['height']}, average luminance "
+        f"{result['average_luminance']:.2f}, brightness {result['brightness_score']}/100",
+    ]
+    for bucket in buckets:
+        bar = glyph * round(bucket["percent"] / fullest * width)
+        lines.append(f"{bucket['range']:>{label_width}} {bar:<{width}} {bucket['percent']:5.1f}%")
+    return "\n".join(lines) + "\n"
+
+
+def find_gunicorn_config(explicit: str | None = None) -> Path | None:
+    """The service's gunicorn settings: the one given; else the one at the root of the
+    development checkout this package runs from; else ./gunicorn.conf.py (the Docker image
+    keeps it in its working directory)."""
+    if explicit:
+        return Path(explicit)
+    checkout = Path(__file__).resolve().parents[2] / GUNICORN_CONFIG
+    for candidate in (checkout, Path.cwd() / GUNICORN_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    config = find_gunicorn_config(args.config)
+    if config is None or not config.is_file():
+        return _usage_error(
+            f"cannot find {GUNICORN_CONFIG}: run from the folder that has it, or pass --config"
+        )
+    # gunicorn.conf.py reads every setting from the environment.
+    overrides = {"PORT": args.port, "WEB_CONCURRENCY": args.workers, "HOST": args.host}
+    environment = dict(os.environ)
+    environment.update({k: str(v) for k, v in overrides.items() if v is not None})
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(config)]
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, environment)
+    return EXIT_OK  # not reached: execve replaces this process
+
+
+def _usage_error(message: str) -> int:
+    print(f"image-insights: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image-insights",
+        description="Brightness of JPEG and PNG images (Rec. 709 luminance), from a terminal.",
+        epilog="Run `image-insights COMMAND --help` for each command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    analyze_cmd = command(
+        "analyze", "Analyse image files, folders (searched recursively) or standard input."
+    )
+    analyze_cmd.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="a JPEG or PNG file, a folder (every JPEG and PNG in it, found by content), "
+        "or - for standard input",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--metrics", default="brightness", metavar="LIST",
+        help=f"comma-separated: {', '.join(VALID_METRICS)} (default: brightness)",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--edge-mode", default=None, metavar="MODE",
+        help=f"also measure the edges: {', '.join(VALID_EDGE_MODES)}",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--format", choices=tuple(WRITERS), default="table",
+        help="table (default, for people), json, jsonl or csv",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar"
+    )
+    analyze_cmd.set_defaults(run=command_analyze)
+
+    serve_cmd = command("serve", "Run the HTTP service under gunicorn with the project's settings.")
+    serve_cmd.add_argument("--port", type=_positive, help="listening port (default: $PORT or 8080)")
+    serve_cmd.add_argument(
+        "--workers", type=_positive,
+        help="worker processes (default: $WEB_CONCURRENCY or one per usable core)",
+    )  # fmt: skip
+    serve_cmd.add_argument("--host", help="listening address (default: $HOST or 0.0.0.0)")
+    serve_cmd.add_argument("--config", help=f"another {GUNICORN_CONFIG}")
+    serve_cmd.set_defaults(run=command_serve)
+
+    histogram_cmd = command("histogram", "Draw the luminance histogram of one image as bars.")
+    histogram_cmd.add_argument(
+        "file", metavar="FILE", help="a JPEG or PNG file, or - for standard input"
+    )
+    histogram_cmd.set_defaults(run=command_histogram)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURES
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

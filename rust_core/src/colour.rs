@@ -1,0 +1,287 @@
+//! Colour statistics: average colour, Hasler and Süsstrunk's colorfulness, dominant colours,
+//! and the average colour of each edge strip. Fully transparent pixels carry no colour and
+//! are skipped here (luminance statistics keep every pixel, as the contract's fields always
+//! have).
+
+use crate::edges::Strips;
+
+/// Bits kept per channel for the dominant-colour histogram (16 levels per channel).
+pub const QUANT_BITS: u32 = 4;
+const QUANT_LEVELS: usize = 1 << QUANT_BITS;
+const QUANT_BINS: usize = QUANT_LEVELS * QUANT_LEVELS * QUANT_LEVELS;
+/// How many dominant colours are reported at most.
+pub const MAX_DOMINANT: usize = 5;
+
+/// Channel sums and a pixel count: an average colour in the making.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColourSum {
+    pub count: u64,
+    pub rgb: [u64; 3],
+}
+
+impl ColourSum {
+    #[inline(always)]
+    fn add(&mut self, r: u8, g: u8, b: u8) {
+        self.count += 1;
+        self.rgb[0] += r as u64;
+        self.rgb[1] += g as u64;
+        self.rgb[2] += b as u64;
+    }
+
+    fn merge(&mut self, other: &ColourSum) {
+        self.count += other.count;
+        for (total, part) in self.rgb.iter_mut().zip(other.rgb) {
+            *total += part;
+        }
+    }
+
+    /// The mean colour, each channel rounded half to even (as Python's `round`); None when
+    /// no pixel was counted.
+    pub fn mean(&self) -> Option<[u8; 3]> {
+        (self.count > 0).then(|| self.rgb.map(|sum| round_half_even(sum, self.count)))
+    }
+}
+
+/// sum / n rounded to the nearest integer, ties to even.
+pub fn round_half_even(sum: u64, n: u64) -> u8 {
+    let (quotient, remainder) = (sum / n, sum % n);
+    let up = 2 * remainder > n || (2 * remainder == n && quotient % 2 == 1);
+    (quotient + up as u64) as u8
+}
+
+/// `#rrggbb`.
+pub fn hex(rgb: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])
+}
+
+/// One dominant colour: the mean of the pixels of a cluster of quantised bins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DominantColour {
+    pub rgb: [u8; 3],
+    pub count: u64,
+}
+
+/// Everything the colour pass accumulates.
+pub struct ColourAccumulator {
+    pub total: ColourSum,
+    /// Sums of rg = R - G and of its square.
+    rg: (i64, u64),
+    /// Sums of 2·yb = R + G - 2B and of its square (kept doubled to stay integer).
+    yb2: (i64, u64),
+    bins: Vec<ColourSum>,
+    /// Left, right, top, bottom strips (full length, see `edge_colours`).
+    pub sides: [ColourSum; 4],
+}
+
+impl Default for ColourAccumulator {
+    fn default() -> Self {
+        Self {
+            total: ColourSum::default(),
+            rg: (0, 0),
+            yb2: (0, 0),
+            bins: vec![ColourSum::default(); QUANT_BINS],
+            sides: [ColourSum::default(); 4],
+        }
+    }
+}
+
+/// Reads the colour and opacity of one pixel of `C` bytes.
+#[inline(always)]
+fn colour<const C: usize>(px: &[u8]) -> (u8, u8, u8, bool) {
+    match C {
+        1 => (px[0], px[0], px[0], true),
+        2 => (px[0], px[0], px[0], px[1] != 0),
+        3 => (px[0], px[1], px[2], true),
+        _ => (px[0], px[1], px[2], px[3] != 0),
+    }
+}
+
+impl ColourAccumulator {
+    /// Adds row `y` of `C`-byte pixels.
+    pub fn add_row<const C: usize>(&mut self, row: &[u8], y: usize, strips: &Strips) {
+        let mut row_sum = ColourSum::default();
+        let (mut rg_sum, mut rg_sq, mut yb_sum, mut yb_sq) = (0i64, 0u64, 0i64, 0u64);
+        for px in row.chunks_exact(C) {
+            let (r, g, b, opaque) = colour::<C>(px);
+            if !opaque {
+                continue;
+            }
+            row_sum.add(r, g, b);
+            let rg = r as i64 - g as i64;
+            let yb2 = r as i64 + g as i64 - 2 * b as i64;
+            rg_sum += rg;
+            rg_sq += (rg * rg) as u64;
+            yb_sum += yb2;
+            yb_sq += (yb2 * yb2) as u64;
+            let bin = ((r as usize >> 4) << 8) | ((g as usize >> 4) << 4) | (b as usize >> 4);
+            self.bins[bin].add(r, g, b);
+        }
+        self.total.merge(&row_sum);
+        self.rg.0 += rg_sum;
+        self.rg.1 += rg_sq;
+        self.yb2.0 += yb_sum;
+        self.yb2.1 += yb_sq;
+
+        let side = strips.side * C;
+        self.sides[0].merge(&strip_sum::<C>(&row[..side]));
+        self.sides[1].merge(&strip_sum::<C>(&row[row.len() - side..]));
+        if y < strips.band {
+            self.sides[2].merge(&row_sum);
+        }
+        if y + strips.band >= strips.height {
+            self.sides[3].merge(&row_sum);
+        }
+    }
+
+    /// Hasler and Süsstrunk (2003): sqrt(σ_rg² + σ_yb²) + 0.3 · sqrt(μ_rg² + μ_yb²), over the
+    /// opaque pixels; None when there are none.
+    pub fn colorfulness(&self) -> Option<f64> {
+        let n = self.total.count;
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let variance = |sum: i64, squares: u64| {
+            let exact = n as i128 * squares as i128 - (sum as i128) * (sum as i128);
+            exact as f64 / (nf * nf)
+        };
+        let (mean_rg, mean_yb) = (self.rg.0 as f64 / nf, self.yb2.0 as f64 / nf / 2.0);
+        let var_rg = variance(self.rg.0, self.rg.1);
+        let var_yb = variance(self.yb2.0, self.yb2.1) / 4.0;
+        Some((var_rg + var_yb).sqrt() + 0.3 * (mean_rg * mean_rg + mean_yb * mean_yb).sqrt())
+    }
+
+    /// Up to `MAX_DOMINANT` colours, most common first. Non-empty 4-bit-per-channel bins are
+    /// visited from the most to the least populated (ties: lower bin index first); a bin
+    /// joins the first cluster whose seed bin is its neighbour (at most one level away on
+    /// every channel), else it seeds a new cluster. Each colour is its cluster's mean.
+    pub fn dominant_colours(&self) -> Vec<DominantColour> {
+        let mut order: Vec<usize> = (0..QUANT_BINS).filter(|&i| self.bins[i].count > 0).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(self.bins[i].count), i));
+        let mut clusters: Vec<(usize, ColourSum)> = Vec::new();
+        for bin in order {
+            match clusters.iter_mut().find(|(seed, _)| neighbours(*seed, bin)) {
+                Some((_, sum)) => sum.merge(&self.bins[bin]),
+                None => clusters.push((bin, self.bins[bin])),
+            }
+        }
+        // Stable: equal counts keep the order in which the clusters were seeded.
+        clusters.sort_by_key(|(_, sum)| std::cmp::Reverse(sum.count));
+        clusters
+            .iter()
+            .take(MAX_DOMINANT)
+            .filter_map(|(_, sum)| sum.mean().map(|rgb| DominantColour { rgb, count: sum.count }))
+            .collect()
+    }
+}
+
+fn strip_sum<const C: usize>(pixels: &[u8]) -> ColourSum {
+    let mut sum = ColourSum::default();
+    for px in pixels.chunks_exact(C) {
+        let (r, g, b, opaque) = colour::<C>(px);
+        if opaque {
+            sum.add(r, g, b);
+        }
+    }
+    sum
+}
+
+/// Whether two quantised bins are at most one level apart on every channel.
+fn neighbours(a: usize, b: usize) -> bool {
+    let level = |bin: usize, shift: u32| ((bin >> shift) & (QUANT_LEVELS - 1)) as i32;
+    [8, 4, 0].iter().all(|&shift| (level(a, shift) - level(b, shift)).abs() <= 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_ties_to_even() {
+        let cases = [(5, 2, 2), (7, 2, 4), (1, 3, 0), (2, 3, 1), (510, 2, 255), (3, 2, 2)];
+        for (sum, n, expected) in cases {
+            assert_eq!(round_half_even(sum, n), expected, "{sum}/{n}");
+        }
+    }
+
+    #[test]
+    fn hex_format() {
+        assert_eq!(hex([0, 15, 255]), "#000fff");
+    }
+
+    fn accumulate<const C: usize>(pixels: &[u8], width: usize, height: usize) -> ColourAccumulator {
+        let strips = Strips::new(width, height);
+        let mut acc = ColourAccumulator::default();
+        for (y, row) in pixels.chunks_exact(width * C).enumerate() {
+            acc.add_row::<C>(row, y, &strips);
+        }
+        acc
+    }
+
+    #[test]
+    fn grey_has_no_colour() {
+        let acc = accumulate::<1>(&[10, 200, 30, 90], 2, 2);
+        assert_eq!(acc.colorfulness(), Some(0.0));
+        assert_eq!(acc.total.mean(), Some([82, 82, 82])); // 330 / 4 = 82.5: ties to even
+    }
+
+    #[test]
+    fn transparent_pixels_carry_no_colour() {
+        let rgba = [255, 0, 0, 255, 0, 0, 255, 0];
+        let acc = accumulate::<4>(&rgba, 2, 1);
+        assert_eq!(acc.total.count, 1);
+        assert_eq!(acc.total.mean(), Some([255, 0, 0]));
+        assert_eq!(acc.sides[1].mean(), None); // the right strip is the transparent pixel
+        assert_eq!(acc.dominant_colours(), vec![DominantColour { rgb: [255, 0, 0], count: 1 }]);
+    }
+
+    #[test]
+    fn pure_red_colorfulness() {
+        // rg = 255, yb = 127.5 everywhere: no spread, so 0.3 · sqrt(255² + 127.5²).
+        let acc = accumulate::<3>(&[255, 0, 0, 255, 0, 0], 2, 1);
+        let expected = 0.3 * (255.0f64 * 255.0 + 127.5 * 127.5).sqrt();
+        assert!((acc.colorfulness().unwrap() - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn neighbouring_bins_merge() {
+        // Three shades of blue in adjacent bins, and one red far away.
+        let mut pixels = Vec::new();
+        for _ in 0..5 {
+            pixels.extend([0, 0, 200]);
+        }
+        for _ in 0..3 {
+            pixels.extend([0, 0, 215]);
+        }
+        for _ in 0..2 {
+            pixels.extend([250, 10, 10]);
+        }
+        let acc = accumulate::<3>(&pixels, 10, 1);
+        let dominant = acc.dominant_colours();
+        assert_eq!(dominant.len(), 2);
+        assert_eq!(dominant[0].count, 8);
+        assert_eq!(dominant[0].rgb, [0, 0, round_half_even(5 * 200 + 3 * 215, 8)]);
+        assert_eq!(dominant[1], DominantColour { rgb: [250, 10, 10], count: 2 });
+    }
+
+    #[test]
+    fn sides() {
+        // 10 x 2: left column red, right column blue, the rest green.
+        let (w, h) = (10, 2);
+        let mut pixels = Vec::new();
+        for _ in 0..h {
+            for x in 0..w {
+                pixels.extend(match x {
+                    0 => [255, 0, 0],
+                    9 => [0, 0, 255],
+                    _ => [0, 255, 0],
+                });
+            }
+        }
+        let acc = accumulate::<3>(&pixels, w, h);
+        assert_eq!(acc.sides[0].mean(), Some([255, 0, 0]));
+        assert_eq!(acc.sides[1].mean(), Some([0, 0, 255]));
+        assert_eq!(acc.sides[2].count, 10); // the top row, full width
+        assert_eq!(acc.sides[3].count, 10);
+    }
+}

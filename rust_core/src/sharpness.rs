@@ -1,0 +1,108 @@
+//! Sharpness: the standard deviation of the 3x3 Laplacian of L over the interior pixels.
+//!
+//! Laplacian(x, y) = L(x-1, y) + L(x+1, y) + L(x, y-1) + L(x, y+1) - 4 L(x, y), the 4-neighbour
+//! kernel [[0, 1, 0], [1, -4, 1], [0, 1, 0]]. Only pixels with all four neighbours inside the
+//! image count (no padding): a blurry image has a narrow spread of Laplacian values.
+
+use crate::luminance::SCALE;
+
+/// Interior pixels per inner run: keeps the u64 sum of squares of one run from overflowing
+/// (|Laplacian| < 4 x 2550000, so a square is below 1.05e14).
+const RUN: usize = 65_536;
+
+/// Keeps the last three rows of scaled luminance and the Laplacian's running sums.
+pub struct Laplacian {
+    rows: [Vec<u32>; 3],
+    seen: usize,
+    sum: i128,
+    squares: u128,
+    count: u64,
+}
+
+impl Laplacian {
+    pub fn new(width: usize) -> Self {
+        Self {
+            rows: [vec![0; width], vec![0; width], vec![0; width]],
+            seen: 0,
+            sum: 0,
+            squares: 0,
+            count: 0,
+        }
+    }
+
+    /// Takes the next row; once three are held, adds the Laplacian of the middle one.
+    pub fn push_row(&mut self, row: &[u32]) {
+        self.rows.rotate_left(1);
+        self.rows[2].copy_from_slice(row);
+        self.seen += 1;
+        let width = row.len();
+        if self.seen < 3 || width < 3 {
+            return;
+        }
+        let [up, mid, down] = &self.rows;
+        let mut start = 1;
+        while start < width - 1 {
+            let end = (start + RUN).min(width - 1);
+            let (mut sum, mut squares) = (0i64, 0u64);
+            for x in start..end {
+                let lap = up[x] as i64 + down[x] as i64 + mid[x - 1] as i64 + mid[x + 1] as i64
+                    - 4 * mid[x] as i64;
+                sum += lap;
+                squares += (lap * lap) as u64;
+            }
+            self.sum += sum as i128;
+            self.squares += squares as u128;
+            self.count += (end - start) as u64;
+            start = end;
+        }
+    }
+
+    /// Standard deviation of the Laplacian in luminance units; 0 when the image has no
+    /// interior pixel (narrower or shorter than 3).
+    pub fn std_dev(&self) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let n = self.count as i128;
+        let exact = n * self.squares as i128 - self.sum * self.sum;
+        (exact as f64 / (n as f64 * n as f64)).sqrt() / SCALE as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sharpness(values: &[u32], width: usize) -> f64 {
+        let mut lap = Laplacian::new(width);
+        for row in values.chunks_exact(width) {
+            lap.push_row(row);
+        }
+        lap.std_dev()
+    }
+
+    #[test]
+    fn flat_and_linear_images_have_none() {
+        assert_eq!(sharpness(&[50_000; 16], 4), 0.0);
+        let ramp: Vec<u32> = (0..5).flat_map(|_| (0..5).map(|x| x * 10_000)).collect();
+        assert_eq!(sharpness(&ramp, 5), 0.0);
+    }
+
+    #[test]
+    fn too_small_for_an_interior() {
+        assert_eq!(sharpness(&[0, 100, 0, 100], 2), 0.0);
+        assert_eq!(sharpness(&[0, 100, 0, 100, 0, 100], 6), 0.0);
+    }
+
+    #[test]
+    fn one_bright_dot() {
+        // 5x5, a dot of 1.0 in the middle: interior Laplacians are -4 at the dot, +1 at its
+        // four neighbours, 0 at the four corners of the interior.
+        let mut values = vec![0u32; 25];
+        values[12] = SCALE;
+        let values_lap = [-4.0f64, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+        let mean = values_lap.iter().sum::<f64>() / 9.0;
+        let var = values_lap.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 9.0;
+        assert!((sharpness(&values, 5) - var.sqrt()).abs() < 1e-12);
+    }
+}
