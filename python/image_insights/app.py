@@ -155,6 +155,7 @@ def create_app(
     app.add_route("/openapi.json", OpenApiDocument(__version__))
     app.add_route("/docs", DocsPage("swagger.html"))
     app.add_route("/redoc", DocsPage("redoc.html"))
+    app.add_route("/ui", DocsPage("ui.html"))
     app.add_route("/metrics", MetricsEndpoint(service_metrics))
     app.add_static_route("/static", str(STATIC_DIR))
 

@@ -123,6 +123,7 @@ def build_openapi(version: str) -> dict[str, Any]:
             },
             "/docs": {"get": _html_operation("Swagger UI")},
             "/redoc": {"get": _html_operation("ReDoc")},
+            "/ui": {"get": _html_operation("Analysis page: upload an image or give a URL")},
             "/metrics": {
                 "get": {
                     "summary": "Prometheus metrics, summed over all worker processes",
