@@ -27,4 +27,15 @@ pub enum CoreError {
         height: usize,
         channels: usize,
     },
+
+    #[error("JPEG of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")]
+    JpegTooLarge { width: usize, height: usize, max_pixels: u64 },
+
+    /// A JPEG the DC reader does not read (arithmetic, lossless, 12-bit, CMYK...): decode
+    /// it another way.
+    #[error("JPEG not supported by the DC reader: {0}")]
+    JpegUnsupported(&'static str),
+
+    #[error("malformed JPEG: {0}")]
+    JpegMalformed(&'static str),
 }

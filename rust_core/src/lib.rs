@@ -6,6 +6,7 @@ pub mod colour;
 pub mod edges;
 pub mod error;
 pub mod histogram;
+pub mod jpeg;
 pub mod luminance;
 pub mod quantiles;
 pub mod sharpness;

@@ -15,7 +15,13 @@ use crate::luminance::Layout;
 
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
-        PyValueError::new_err(err.to_string())
+        match err {
+            // The caller's cue to decode the file another way.
+            CoreError::JpegUnsupported(_) => {
+                pyo3::exceptions::PyNotImplementedError::new_err(err.to_string())
+            }
+            _ => PyValueError::new_err(err.to_string()),
+        }
     }
 }
 
@@ -198,10 +204,25 @@ fn luminance_stats(
     Ok(PyLuminanceStats(analysis))
 }
 
+/// Decodes the eighth-scale image of a JPEG from its DC coefficients (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, max_pixels))]
+fn decode_jpeg_dc<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    max_pixels: u64,
+) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
+    let image = py.detach(|| crate::jpeg::decode_dc(data, max_pixels))?;
+    let mode = if image.channels == 1 { "L" } else { "RGB" };
+    let pixels = pyo3::types::PyBytes::new(py, &image.pixels);
+    Ok((image.width, image.height, mode, pixels))
+}
+
 #[pymodule]
 pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyLuminanceStats>()?;
     m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_jpeg_dc, m)?)?;
     Ok(())
 }
