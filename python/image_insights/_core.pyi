@@ -4,7 +4,7 @@ from typing import Literal, final
 
 from typing_extensions import Buffer
 
-__all__ = ["LuminanceStats", "__version__", "luminance_stats"]
+__all__ = ["LuminanceStats", "__version__", "decode_jpeg_dc", "luminance_stats"]
 
 __version__: str
 
@@ -114,4 +114,25 @@ def luminance_stats(
 
     Raises:
         ValueError: a wrong layout, size, shape or dtype, saying what was expected.
+    """
+
+def decode_jpeg_dc(data: bytes, max_pixels: int) -> tuple[int, int, Literal["L", "RGB"], bytes]:
+    """Decodes the eighth-scale image of a JPEG (ceil(width / 8) x ceil(height / 8)) from
+    each block's DC coefficient, with the GIL released; the pixels equal libjpeg's at
+    scale 1/8.
+
+    Arguments:
+        data: the JPEG file's bytes (baseline, extended sequential or progressive Huffman,
+            8-bit, greyscale or YCbCr 4:4:4, 4:2:2, 4:2:0 or 4:4:0).
+        max_pixels: the largest width x height the frame header may declare.
+
+    Returns:
+        (width, height, mode, pixels): the eighth-scale size, "L" or "RGB", and the
+        row-major pixel bytes.
+
+    Raises:
+        NotImplementedError: a kind of JPEG this reader does not read (arithmetic coding,
+            lossless, hierarchical, 12-bit, CMYK/YCCK, RGB, other sampling): decode it
+            another way.
+        ValueError: malformed or truncated data, or a frame over `max_pixels`.
     """

@@ -1,0 +1,257 @@
+//! Huffman tables (T.81 Annex C) and decoding (F.2.2.3), with a lookup table on the first
+//! `LOOKUP_BITS` bits. For AC tables the lookup also says how many bits a whole
+//! coefficient (code plus its magnitude bits) takes, so a block can be skipped without
+//! reading any coefficient value.
+
+use super::bits::BitReader;
+use super::malformed;
+use crate::error::CoreError;
+
+/// Bits looked up at once; codes (or code plus magnitude) longer than this take the slow path.
+const LOOKUP_BITS: u32 = 10;
+
+/// One lookup entry, packed: bits 0-7 the symbol, 8-15 the code length (0: code longer
+/// than LOOKUP_BITS), 16-23 the code and magnitude length together (0: longer than
+/// LOOKUP_BITS), 24-31 how far the coefficient index advances (0: end of block).
+#[derive(Clone, Copy, Default)]
+struct Entry(u32);
+
+impl Entry {
+    #[inline(always)]
+    fn symbol(self) -> u8 {
+        self.0 as u8
+    }
+    #[inline(always)]
+    fn code_length(self) -> u32 {
+        (self.0 >> 8) & 0xFF
+    }
+    #[inline(always)]
+    fn skip_length(self) -> u32 {
+        (self.0 >> 16) & 0xFF
+    }
+    #[inline(always)]
+    fn advance(self) -> u32 {
+        self.0 >> 24
+    }
+}
+
+pub(super) struct HuffmanTable {
+    lookup: Vec<Entry>,
+    /// Largest code of each length 1..=16, -1 when there is none (index 0 unused).
+    max_code: [i32; 17],
+    /// Index into `values` of the first code of each length, minus that code.
+    offset: [i32; 17],
+    values: Vec<u8>,
+}
+
+impl HuffmanTable {
+    /// Builds a table from the 16 code-length counts and the symbol values of a DHT segment.
+    pub(super) fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, CoreError> {
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if total == 0 || total > 256 || total != values.len() {
+            return Err(malformed("Huffman table has a bad symbol count"));
+        }
+        let mut lookup = vec![Entry::default(); 1 << LOOKUP_BITS];
+        let mut max_code = [-1i32; 17];
+        let mut offset = [0i32; 17];
+        let mut code: u32 = 0;
+        let mut index = 0usize;
+        for length in 1..=16u32 {
+            let count = u32::from(counts[length as usize - 1]);
+            offset[length as usize] = index as i32 - code as i32;
+            for _ in 0..count {
+                if code >= (1 << length) {
+                    return Err(malformed("Huffman table codes overflow"));
+                }
+                let symbol = values[index];
+                if length <= LOOKUP_BITS {
+                    let free = LOOKUP_BITS - length;
+                    let first = (code << free) as usize;
+                    for suffix in 0..(1usize << free) {
+                        lookup[first + suffix] = Self::entry(symbol, length);
+                    }
+                }
+                code += 1;
+                index += 1;
+            }
+            if count > 0 {
+                max_code[length as usize] = code as i32 - 1;
+            }
+            code <<= 1;
+        }
+        Ok(HuffmanTable {
+            lookup,
+            max_code,
+            offset,
+            values: values.to_vec(),
+        })
+    }
+
+    /// The packed entry of `symbol` with a code of `length` bits.
+    fn entry(symbol: u8, length: u32) -> Entry {
+        let run = u32::from(symbol >> 4);
+        let size = u32::from(symbol & 15);
+        let (skip, advance) = match (run, size) {
+            (0, 0) => (length, 0),   // EOB
+            (15, 0) => (length, 16), // ZRL: sixteen zeros
+            (_, 0) => (length, 0),   // EOBn, only in progressive scans: ends the block here
+            (run, size) if length + size <= LOOKUP_BITS => (length + size, run + 1),
+            _ => (0, 0),
+        };
+        Entry(u32::from(symbol) | length << 8 | skip << 16 | advance << 24)
+    }
+
+    /// Decodes one symbol.
+    #[inline(always)]
+    pub(super) fn decode(&self, reader: &mut BitReader<'_>) -> Result<u8, CoreError> {
+        reader.fill();
+        let entry = self.lookup[reader.peek(LOOKUP_BITS) as usize];
+        let length = entry.code_length();
+        if length != 0 {
+            reader.consume(length);
+            return Ok(entry.symbol());
+        }
+        self.decode_long(reader)
+    }
+
+    /// Decodes a symbol whose low four bits are a magnitude category, then that many
+    /// magnitude bits, and returns (symbol, value) (T.81 F.2.2.1). One lookup does both
+    /// when they fit in LOOKUP_BITS.
+    #[inline(always)]
+    pub(super) fn decode_value(&self, reader: &mut BitReader<'_>) -> Result<(u8, i32), CoreError> {
+        reader.fill();
+        let peek = reader.peek(LOOKUP_BITS);
+        let entry = self.lookup[peek as usize];
+        let total = entry.skip_length();
+        let symbol = entry.symbol();
+        let size = u32::from(symbol & 15);
+        if total != 0 && size != 0 {
+            let raw = (peek >> (LOOKUP_BITS - total)) & ((1 << size) - 1);
+            reader.consume(total);
+            return Ok((symbol, extend(raw, size)));
+        }
+        let symbol = self.decode(reader)?;
+        Ok((symbol, reader.receive_extend(u32::from(symbol & 15))))
+    }
+
+    /// The codes longer than LOOKUP_BITS, one length at a time (T.81 F.16).
+    #[cold]
+    fn decode_long(&self, reader: &mut BitReader<'_>) -> Result<u8, CoreError> {
+        for length in LOOKUP_BITS + 1..=16 {
+            let code = reader.peek(length) as i32;
+            if code <= self.max_code[length as usize] {
+                reader.consume(length);
+                let index = self.offset[length as usize] + code;
+                return self
+                    .values
+                    .get(index as usize)
+                    .copied()
+                    .ok_or_else(|| malformed("bad Huffman code"));
+            }
+        }
+        Err(malformed("bad Huffman code"))
+    }
+
+    /// Reads past the AC coefficients 1..=63 of one block without keeping them.
+    #[inline(always)]
+    pub(super) fn skip_ac(&self, reader: &mut BitReader<'_>) -> Result<(), CoreError> {
+        let mut k = 1;
+        while k < 64 {
+            reader.fill();
+            let entry = self.lookup[reader.peek(LOOKUP_BITS) as usize];
+            let skip = entry.skip_length();
+            if skip != 0 {
+                reader.consume(skip);
+                match entry.advance() {
+                    0 => return Ok(()),
+                    advance => k += advance,
+                }
+                continue;
+            }
+            let symbol = self.decode(reader)?;
+            let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+            if size == 0 {
+                if run != 15 {
+                    return Ok(());
+                }
+                k += 16;
+            } else {
+                reader.bits(size);
+                k += run + 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value.
+#[inline(always)]
+pub(super) fn extend(raw: u32, size: u32) -> i32 {
+    let value = raw as i32;
+    if size == 0 {
+        0
+    } else if value < (1 << (size - 1)) {
+        value - (1 << size) + 1
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// T.81 Table K.3: the luminance DC table of the spec's examples.
+    pub(crate) const DC_COUNTS: [u8; 16] = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+    pub(crate) const DC_VALUES: [u8; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+    #[test]
+    fn decodes_the_spec_dc_table() {
+        let table = HuffmanTable::new(&DC_COUNTS, &DC_VALUES).unwrap();
+        // Codes of K.3: category 0 = 00, 1 = 010, 5 = 110, 11 = 111111110.
+        let cases: [(&[u8], u8); 4] = [
+            (&[0b0000_0000], 0),
+            (&[0b0100_0000], 1),
+            (&[0b1100_0000], 5),
+            (&[0b1111_1111, 0x00, 0b0000_0000], 11),
+        ];
+        for (bytes, expected) in cases {
+            let mut data = bytes.to_vec();
+            data.extend_from_slice(&[0; 8]);
+            let mut reader = BitReader::new(&data, 0);
+            assert_eq!(table.decode(&mut reader).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn decodes_codes_longer_than_the_lookup() {
+        // One symbol per length 1..=15 (the all-ones code of length 16 is left out).
+        let mut counts = [1u8; 16];
+        counts[15] = 0;
+        let values: Vec<u8> = (1..=15).collect();
+        let table = HuffmanTable::new(&counts, &values).unwrap();
+        // The code of length 13 is twelve ones then a zero.
+        let data = [0xFF, 0x00, 0b1111_0000, 0, 0, 0, 0, 0, 0, 0];
+        let mut reader = BitReader::new(&data, 0);
+        assert_eq!(table.decode(&mut reader).unwrap(), 13);
+    }
+
+    #[test]
+    fn refuses_bad_tables() {
+        let mut counts = [0u8; 16];
+        counts[0] = 3; // three codes of one bit cannot exist
+        assert!(HuffmanTable::new(&counts, &[1, 2, 3]).is_err());
+        assert!(HuffmanTable::new(&[0; 16], &[]).is_err());
+        assert!(HuffmanTable::new(&DC_COUNTS, &DC_VALUES[..5]).is_err());
+    }
+
+    #[test]
+    fn an_undefined_code_is_an_error() {
+        let mut counts = [0u8; 16];
+        counts[0] = 1; // only "0"
+        let table = HuffmanTable::new(&counts, &[7]).unwrap();
+        let data = [0xFE, 0x00, 0xFF, 0x00, 0, 0, 0, 0, 0, 0];
+        let mut reader = BitReader::new(&data, 0);
+        assert!(table.decode(&mut reader).is_err());
+    }
+}
