@@ -158,6 +158,8 @@ def _reason(exc: BaseException) -> str:
     """A short, safe description of a decoding failure (no paths, no tracebacks)."""
     if isinstance(exc, MemoryError):
         return "image too large to decode"
+    if isinstance(exc, UnidentifiedImageError):
+        return "the bytes could not be identified as an image"  # Pillow's text names objects
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
 

@@ -139,10 +139,12 @@ pub fn analyze(
     })
 }
 
-/// First-pass luminance accumulators.
+/// First-pass luminance accumulators. The histograms are kept twice, even and odd pixels
+/// apart: neighbouring pixels of a photo mostly fall in the same bin, and one copy would make
+/// every increment wait for the previous one.
 struct Accumulator {
-    fine: Box<[u64; FINE_BINS]>,
-    luma: Box<[u64; LUMA_BINS]>,
+    fine: Box<[[u64; FINE_BINS]; 2]>,
+    luma: Box<[[u64; LUMA_BINS]; 2]>,
     sum: u64,
     squares: u128,
     min: u32,
@@ -152,8 +154,8 @@ struct Accumulator {
 impl Accumulator {
     fn new() -> Self {
         Self {
-            fine: Box::new([0; FINE_BINS]),
-            luma: Box::new([0; LUMA_BINS]),
+            fine: Box::new([[0; FINE_BINS]; 2]),
+            luma: Box::new([[0; LUMA_BINS]; 2]),
             sum: 0,
             squares: 0,
             min: u32::MAX,
@@ -165,15 +167,27 @@ impl Accumulator {
     /// returns the row's scaled sum.
     #[inline(always)]
     fn add_row<const C: usize>(&mut self, row: &[u8], out: &mut [u32]) -> u64 {
+        for (px, value) in row.chunks_exact(C).zip(out.iter_mut()) {
+            *value = scaled_pixel::<C>(px);
+        }
+        let [fine_even, fine_odd] = &mut *self.fine;
+        let [luma_even, luma_odd] = &mut *self.luma;
+        let mut pairs = out.chunks_exact(2);
+        for pair in &mut pairs {
+            fine_even[fine_bin(pair[0])] += 1;
+            fine_odd[fine_bin(pair[1])] += 1;
+            luma_even[luma_bin(pair[0])] += 1;
+            luma_odd[luma_bin(pair[1])] += 1;
+        }
+        for &v in pairs.remainder() {
+            fine_even[fine_bin(v)] += 1;
+            luma_even[luma_bin(v)] += 1;
+        }
         let (mut sum, mut squares) = (0u64, 0u128);
-        // A run of pixels whose squares still fit a u64: 2550000² x 2048 < 2^64.
-        for (pixels, values) in row.chunks(2048 * C).zip(out.chunks_mut(2048)) {
+        // Runs whose squares still fit a u64: 2550000² x 2048 < 2^64.
+        for run in out.chunks(2048) {
             let mut run_squares = 0u64;
-            for (px, value) in pixels.chunks_exact(C).zip(values.iter_mut()) {
-                let v = scaled_pixel::<C>(px);
-                *value = v;
-                self.fine[fine_bin(v)] += 1;
-                self.luma[luma_bin(v)] += 1;
+            for &v in run {
                 self.min = self.min.min(v);
                 self.max = self.max.max(v);
                 sum += v as u64;
@@ -184,6 +198,19 @@ impl Accumulator {
         self.sum += sum;
         self.squares += squares;
         sum
+    }
+
+    /// The fine histogram, both copies added.
+    fn fine_total(&self) -> Box<[u64; FINE_BINS]> {
+        let mut total = Box::new(self.fine[0]);
+        for (t, odd) in total.iter_mut().zip(self.fine[1].iter()) {
+            *t += odd;
+        }
+        total
+    }
+
+    fn luma_total(&self) -> [u64; LUMA_BINS] {
+        std::array::from_fn(|i| self.luma[0][i] + self.luma[1][i])
     }
 }
 
@@ -219,7 +246,8 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
     let (p5_low, p5_high, p5_weight) = percentile_ranks(n, LOW_PERCENTILE);
     let (p95_low, p95_high, p95_weight) = percentile_ranks(n, HIGH_PERCENTILE);
     let ranks = [(n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
-    let mut selector = RankSelector::new(&acc.fine, n, ranks);
+    let fine = acc.fine_total();
+    let mut selector = RankSelector::new(&fine, n, ranks);
     for px in pixels.chunks_exact(C) {
         selector.observe(scaled_pixel::<C>(px));
     }
@@ -236,8 +264,8 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         median_x2_scaled: median_low as u64 + median_high as u64,
         p5: interpolate(p5a, p5b, p5_weight) / SCALE as f64,
         p95: interpolate(p95a, p95b, p95_weight) / SCALE as f64,
-        buckets: buckets_from_fine(&acc.fine),
-        luma_histogram: *acc.luma,
+        buckets: buckets_from_fine(&fine),
+        luma_histogram: acc.luma_total(),
         strips,
         edge_sums: edges,
         sharpness: laplacian.map(|l| l.std_dev()),
