@@ -43,6 +43,11 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     PATH=/usr/local/cargo/bin:$PATH
 
 WORKDIR /src
+# The Swagger UI and ReDoc files that /docs and /redoc serve are not in git: the project's
+# script fetches them from the npm registry and checks them against pinned hashes.
+COPY scripts/fetch_doc_assets.py /tmp/
+RUN python /tmp/fetch_doc_assets.py python/image_insights/static/vendor
+
 COPY Cargo.toml Cargo.lock pyproject.toml README.md ./
 COPY rust_core rust_core
 COPY python python
