@@ -269,12 +269,15 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         strips,
         edge_sums: edges,
         sharpness: laplacian.map(|l| l.std_dev()),
-        colours: colours.map(|c| Colours {
-            average: c.total.mean(),
-            colorfulness: c.colorfulness(),
-            dominant: c.dominant_colours(),
-            sides: c.sides.map(|side: ColourSum| side.mean()),
-            opaque_pixels: c.total.count,
+        colours: colours.map(|mut c| {
+            let total = c.finish();
+            Colours {
+                average: total.mean(),
+                colorfulness: c.colorfulness(&total),
+                dominant: c.dominant_colours(),
+                sides: c.sides.map(|side: ColourSum| side.mean()),
+                opaque_pixels: total.count,
+            }
         }),
     }
 }

@@ -61,13 +61,24 @@ pub struct DominantColour {
     pub count: u64,
 }
 
-/// Everything the colour pass accumulates.
+/// One quantised bin while the pass runs: 32-bit sums (16 bytes, so the 4096 bins stay
+/// small enough for the cache), folded into 64-bit totals before they could overflow.
+#[derive(Debug, Clone, Copy, Default)]
+struct PassBin {
+    count: u32,
+    rgb: [u32; 3],
+}
+
+/// Pixels a bin's 32-bit channel sum can take before it might overflow (255 x this < 2^32).
+const FOLD_EVERY: u64 = 16_000_000;
+
+/// Everything the colour pass accumulates. Channel totals (and so the means of rg and yb)
+/// come from the bins; only the squares need a per-pixel sum of their own.
 pub struct ColourAccumulator {
-    pub total: ColourSum,
-    /// Sums of rg = R - G and of its square.
-    rg: (i64, u64),
-    /// Sums of 2·yb = R + G - 2B and of its square (kept doubled to stay integer).
-    yb2: (i64, u64),
+    /// Sums of rg² (rg = R - G) and of (2·yb)² (2·yb = R + G - 2B, doubled to stay integer).
+    squares: (u64, u64),
+    pass_bins: Vec<PassBin>,
+    since_fold: u64,
     bins: Vec<ColourSum>,
     /// Left, right, top, bottom strips (full length, see `edge_colours`).
     pub sides: [ColourSum; 4],
@@ -76,9 +87,9 @@ pub struct ColourAccumulator {
 impl Default for ColourAccumulator {
     fn default() -> Self {
         Self {
-            total: ColourSum::default(),
-            rg: (0, 0),
-            yb2: (0, 0),
+            squares: (0, 0),
+            pass_bins: vec![PassBin::default(); QUANT_BINS],
+            since_fold: 0,
             bins: vec![ColourSum::default(); QUANT_BINS],
             sides: [ColourSum::default(); 4],
         }
@@ -99,55 +110,85 @@ fn colour<const C: usize>(px: &[u8]) -> (u8, u8, u8, bool) {
 impl ColourAccumulator {
     /// Adds row `y` of `C`-byte pixels.
     pub fn add_row<const C: usize>(&mut self, row: &[u8], y: usize, strips: &Strips) {
-        let mut row_sum = ColourSum::default();
-        let (mut rg_sum, mut rg_sq, mut yb_sum, mut yb_sq) = (0i64, 0u64, 0i64, 0u64);
+        if self.since_fold + (row.len() / C) as u64 > FOLD_EVERY {
+            self.fold();
+        }
+        self.since_fold += (row.len() / C) as u64;
+        let (mut rg_sq, mut yb_sq) = (0u64, 0u64);
         for px in row.chunks_exact(C) {
             let (r, g, b, opaque) = colour::<C>(px);
             if !opaque {
                 continue;
             }
-            row_sum.add(r, g, b);
-            let rg = r as i64 - g as i64;
-            let yb2 = r as i64 + g as i64 - 2 * b as i64;
-            rg_sum += rg;
+            let (r32, g32, b32) = (r as i32, g as i32, b as i32);
+            let rg = r32 - g32;
+            let yb2 = r32 + g32 - 2 * b32;
             rg_sq += (rg * rg) as u64;
-            yb_sum += yb2;
             yb_sq += (yb2 * yb2) as u64;
-            let bin = ((r as usize >> 4) << 8) | ((g as usize >> 4) << 4) | (b as usize >> 4);
-            self.bins[bin].add(r, g, b);
+            let bin = &mut self.pass_bins
+                [((r as usize >> 4) << 8) | ((g as usize >> 4) << 4) | (b as usize >> 4)];
+            bin.count += 1;
+            bin.rgb[0] += r as u32;
+            bin.rgb[1] += g as u32;
+            bin.rgb[2] += b as u32;
         }
-        self.total.merge(&row_sum);
-        self.rg.0 += rg_sum;
-        self.rg.1 += rg_sq;
-        self.yb2.0 += yb_sum;
-        self.yb2.1 += yb_sq;
+        self.squares.0 += rg_sq;
+        self.squares.1 += yb_sq;
 
         let side = strips.side * C;
         self.sides[0].merge(&strip_sum::<C>(&row[..side]));
         self.sides[1].merge(&strip_sum::<C>(&row[row.len() - side..]));
-        if y < strips.band {
-            self.sides[2].merge(&row_sum);
-        }
-        if y + strips.band >= strips.height {
-            self.sides[3].merge(&row_sum);
+        let (top, bottom) = (y < strips.band, y + strips.band >= strips.height);
+        if top || bottom {
+            let whole = strip_sum::<C>(row);
+            if top {
+                self.sides[2].merge(&whole);
+            }
+            if bottom {
+                self.sides[3].merge(&whole);
+            }
         }
     }
 
+    /// Moves the 32-bit pass sums into the 64-bit bins.
+    fn fold(&mut self) {
+        for (total, pass) in self.bins.iter_mut().zip(self.pass_bins.iter_mut()) {
+            total.count += pass.count as u64;
+            for (t, p) in total.rgb.iter_mut().zip(pass.rgb) {
+                *t += p as u64;
+            }
+            *pass = PassBin::default();
+        }
+        self.since_fold = 0;
+    }
+
+    /// Ends the pass: folds what is left; returns the colour sum of every opaque pixel.
+    pub fn finish(&mut self) -> ColourSum {
+        self.fold();
+        let mut total = ColourSum::default();
+        for bin in &self.bins {
+            total.merge(bin);
+        }
+        total
+    }
+
     /// Hasler and Süsstrunk (2003): sqrt(σ_rg² + σ_yb²) + 0.3 · sqrt(μ_rg² + μ_yb²), over the
-    /// opaque pixels; None when there are none.
-    pub fn colorfulness(&self) -> Option<f64> {
-        let n = self.total.count;
+    /// opaque pixels (`total`, from `finish`); None when there are none.
+    pub fn colorfulness(&self, total: &ColourSum) -> Option<f64> {
+        let n = total.count;
         if n == 0 {
             return None;
         }
+        let [r, g, b] = total.rgb.map(|sum| sum as i128);
+        let (rg_sum, yb2_sum) = (r - g, r + g - 2 * b);
         let nf = n as f64;
-        let variance = |sum: i64, squares: u64| {
-            let exact = n as i128 * squares as i128 - (sum as i128) * (sum as i128);
+        let variance = |sum: i128, squares: u64| {
+            let exact = n as i128 * squares as i128 - sum * sum;
             exact as f64 / (nf * nf)
         };
-        let (mean_rg, mean_yb) = (self.rg.0 as f64 / nf, self.yb2.0 as f64 / nf / 2.0);
-        let var_rg = variance(self.rg.0, self.rg.1);
-        let var_yb = variance(self.yb2.0, self.yb2.1) / 4.0;
+        let (mean_rg, mean_yb) = (rg_sum as f64 / nf, yb2_sum as f64 / nf / 2.0);
+        let var_rg = variance(rg_sum, self.squares.0);
+        let var_yb = variance(yb2_sum, self.squares.1) / 4.0;
         Some((var_rg + var_yb).sqrt() + 0.3 * (mean_rg * mean_rg + mean_yb * mean_yb).sqrt())
     }
 
@@ -220,17 +261,19 @@ mod tests {
 
     #[test]
     fn grey_has_no_colour() {
-        let acc = accumulate::<1>(&[10, 200, 30, 90], 2, 2);
-        assert_eq!(acc.colorfulness(), Some(0.0));
-        assert_eq!(acc.total.mean(), Some([82, 82, 82])); // 330 / 4 = 82.5: ties to even
+        let mut acc = accumulate::<1>(&[10, 200, 30, 90], 2, 2);
+        let total = acc.finish();
+        assert_eq!(acc.colorfulness(&total), Some(0.0));
+        assert_eq!(total.mean(), Some([82, 82, 82])); // 330 / 4 = 82.5: ties to even
     }
 
     #[test]
     fn transparent_pixels_carry_no_colour() {
         let rgba = [255, 0, 0, 255, 0, 0, 255, 0];
-        let acc = accumulate::<4>(&rgba, 2, 1);
-        assert_eq!(acc.total.count, 1);
-        assert_eq!(acc.total.mean(), Some([255, 0, 0]));
+        let mut acc = accumulate::<4>(&rgba, 2, 1);
+        let total = acc.finish();
+        assert_eq!(total.count, 1);
+        assert_eq!(total.mean(), Some([255, 0, 0]));
         assert_eq!(acc.sides[1].mean(), None); // the right strip is the transparent pixel
         assert_eq!(acc.dominant_colours(), vec![DominantColour { rgb: [255, 0, 0], count: 1 }]);
     }
@@ -238,9 +281,10 @@ mod tests {
     #[test]
     fn pure_red_colorfulness() {
         // rg = 255, yb = 127.5 everywhere: no spread, so 0.3 · sqrt(255² + 127.5²).
-        let acc = accumulate::<3>(&[255, 0, 0, 255, 0, 0], 2, 1);
+        let mut acc = accumulate::<3>(&[255, 0, 0, 255, 0, 0], 2, 1);
+        let total = acc.finish();
         let expected = 0.3 * (255.0f64 * 255.0 + 127.5 * 127.5).sqrt();
-        assert!((acc.colorfulness().unwrap() - expected).abs() < 1e-9);
+        assert!((acc.colorfulness(&total).unwrap() - expected).abs() < 1e-9);
     }
 
     #[test]
@@ -256,7 +300,8 @@ mod tests {
         for _ in 0..2 {
             pixels.extend([250, 10, 10]);
         }
-        let acc = accumulate::<3>(&pixels, 10, 1);
+        let mut acc = accumulate::<3>(&pixels, 10, 1);
+        acc.finish();
         let dominant = acc.dominant_colours();
         assert_eq!(dominant.len(), 2);
         assert_eq!(dominant[0].count, 8);

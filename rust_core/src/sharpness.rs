@@ -44,11 +44,11 @@ impl Laplacian {
         while start < width - 1 {
             let end = (start + RUN).min(width - 1);
             let (mut sum, mut squares) = (0i64, 0u64);
+            // |Laplacian| < 4 x 2550000 fits an i32; its square needs 64 bits.
             for x in start..end {
-                let lap = up[x] as i64 + down[x] as i64 + mid[x - 1] as i64 + mid[x + 1] as i64
-                    - 4 * mid[x] as i64;
-                sum += lap;
-                squares += (lap * lap) as u64;
+                let lap = (up[x] + down[x] + mid[x - 1] + mid[x + 1]) as i32 - 4 * mid[x] as i32;
+                sum += lap as i64;
+                squares += (lap as i64 * lap as i64) as u64;
             }
             self.sum += sum as i128;
             self.squares += squares as u128;
