@@ -8,6 +8,9 @@ PILLOW_SIMD_VERSION := 12.1.1.post0
 WHEELS := .cache/wheels
 # Debian packages: build deps of pillow-simd, and the JPEG tools the tests use.
 SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libjpeg-turbo-progs
+# Debian packages only the tests need: Chromium for the page's browser test, wrk for the short
+# load campaigns.
+TEST_PACKAGES := chromium chromium-driver wrk
 BENCH_PACKAGES := wrk hyperfine
 STAMP := $(VENV)/.stamp
 RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
@@ -40,6 +43,7 @@ test-rust:
 	cargo test --quiet --workspace
 
 test-python: setup
+	scripts/apt-install.sh $(TEST_PACKAGES)
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest image_insights._core
 	$(PY) -m pytest -q
