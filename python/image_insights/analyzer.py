@@ -46,12 +46,20 @@ class Analyzer:
         self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
     ) -> dict[str, Any]:
         max_pixels = self._settings.max_image_pixels
+        fast_path = self._settings.jpeg_fast_path
         if self._service_metrics is None:
-            return self._pipeline(data, metrics, edge_mode, max_pixels=max_pixels)
+            return self._pipeline(
+                data, metrics, edge_mode, max_pixels=max_pixels, jpeg_fast_path=fast_path
+            )
         timings: dict[str, float] = {}
         try:
             return self._pipeline(
-                data, metrics, edge_mode, max_pixels=max_pixels, timings=timings
+                data,
+                metrics,
+                edge_mode,
+                max_pixels=max_pixels,
+                timings=timings,
+                jpeg_fast_path=fast_path,
             )
         finally:
             self._service_metrics.observe_stages(timings)

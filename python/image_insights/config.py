@@ -40,6 +40,8 @@ class Settings:
     detailed_logging: bool = True
     port: int = 8080
     max_image_pixels: int = DEFAULT_MAX_PIXELS
+    #: Large JPEGs decoded from their DC coefficients (off: always through Pillow).
+    jpeg_fast_path: bool = True
     #: host or host:port entries (lower case) the URL endpoint may fetch although they
     #: resolve to private or loopback addresses.
     url_fetch_allowlist: frozenset[str] = frozenset()
@@ -61,6 +63,7 @@ class Settings:
             detailed_logging=_bool(env, "ENABLE_DETAILED_LOGGING", True),
             port=_int(env, "PORT", 8080, minimum=1, maximum=65535),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS, minimum=1),
+            jpeg_fast_path=_bool(env, "JPEG_FAST_PATH", True),
             url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
         )
 

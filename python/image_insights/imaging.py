@@ -8,6 +8,9 @@ scale that still covers the analysis size (Pillow's `draft`), then resized with 
 from __future__ import annotations
 
 import io
+import logging
+import math
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -173,6 +176,75 @@ def luminance_stats(
     )
 
 
+# --- large JPEGs: the eighth-scale image from DC coefficients (docs/ALGORITHM.md) ----------
+
+#: The DC path runs when the longer side of the eighth-scale image reaches this; below it,
+#: analysing the eighth-scale image drifts from the 512-px analysis (the threshold study
+#: in docs/ALGORITHM.md, "Large JPEGs from DC coefficients").
+JPEG_DC_MIN_SIDE = 384
+
+_log = logging.getLogger(__name__)
+
+
+class FastPathCounter:
+    """How often the JPEG DC path served a decode and how often it fell back to Pillow, by
+    reason; thread-safe, for the metrics endpoint."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.used = 0
+        self.fallbacks: dict[str, int] = {}
+
+    def record_use(self) -> None:
+        with self._lock:
+            self.used += 1
+
+    def record_fallback(self, reason: str) -> None:
+        with self._lock:
+            self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
+
+    @property
+    def fallback_count(self) -> int:
+        with self._lock:
+            return sum(self.fallbacks.values())
+
+
+#: The process-wide counts of the JPEG DC path.
+JPEG_FAST_PATH = FastPathCounter()
+
+
+def eighth_size(width: int, height: int) -> tuple[int, int]:
+    """The size of a JPEG decoded at scale 1/8, as libjpeg rounds it."""
+    return math.ceil(width / 8), math.ceil(height / 8)
+
+
+def jpeg_dc_pixels(data: bytes, image: Image.Image, max_pixels: int) -> Image.Image | None:
+    """The analysis pixels of a large JPEG from its DC coefficients, or None when the DC path
+    does not apply (not a JPEG, too small) or fails (unsupported kind, damaged data: counted
+    as a fallback, and Pillow's path decides)."""
+    if image.format != "JPEG" or max(eighth_size(*image.size)) < JPEG_DC_MIN_SIDE:
+        return None
+    try:
+        width, height, mode, pixels = _core.decode_jpeg_dc(data, max_pixels)
+    except NotImplementedError as exc:
+        _fall_back("unsupported", exc)
+        return None
+    except ValueError as exc:
+        _fall_back("malformed", exc)
+        return None
+    eighth = Image.frombytes(mode, (width, height), pixels)
+    target = analysis_size(*image.size)
+    if max(width, height) > ANALYSIS_MAX_SIDE:
+        eighth = eighth.resize(target, Image.Resampling.LANCZOS)
+    JPEG_FAST_PATH.record_use()
+    return eighth
+
+
+def _fall_back(reason: str, exc: Exception) -> None:
+    JPEG_FAST_PATH.record_fallback(reason)
+    _log.debug("JPEG DC path fell back to Pillow (%s): %s", reason, exc)
+
+
 def analyze(
     data: bytes,
     metrics: str | Iterable[str] | None = "brightness",
@@ -180,6 +252,7 @@ def analyze(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timings: dict[str, float] | None = None,
+    jpeg_fast_path: bool = True,
 ) -> dict[str, Any]:
     """Analyses JPEG or PNG bytes and returns the contract's response fields (all but
     `cached` and `processing_time_ms`, which belong to the HTTP layer).
@@ -191,6 +264,7 @@ def analyze(
         max_pixels: the largest width x height accepted.
         timings: when given, receives the seconds spent in 'decode' (bytes to pixels at
             analysis size) and 'analysis' (the statistics and the result).
+        jpeg_fast_path: large JPEGs from their DC coefficients (`jpeg_dc_pixels`).
 
     Raises:
         InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge.
@@ -202,7 +276,10 @@ def analyze(
     width, height = image.size
     orientation = exif_orientation(image)
     colors = "colors" in wanted or "colorfulness" in wanted
-    pixels = orient(to_analysis_pixels(image, keep_alpha=colors), orientation)
+    analysed = jpeg_dc_pixels(data, image, max_pixels) if jpeg_fast_path else None
+    if analysed is None:
+        analysed = to_analysis_pixels(image, keep_alpha=colors)
+    pixels = orient(analysed, orientation)
     decoded = time.perf_counter()
     stats = luminance_stats(pixels, colors=colors, sharpness="sharpness" in wanted)
     result = build_result(stats, wanted, mode, width, height, orientation)
