@@ -69,6 +69,14 @@ def _prepare_metrics_dir():
 
 
 def on_starting(server):
+    # Read the service's settings once here, so a malformed variable stops the start with a
+    # one-line message naming it, instead of every worker failing to boot.
+    from image_insights.config import Settings, SettingsError
+
+    try:
+        Settings.from_env()
+    except SettingsError as err:
+        sys.exit(f"image-insights: {err}")
     metrics_dir = _prepare_metrics_dir()
     server.log.info(
         "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d metrics_dir=%s",

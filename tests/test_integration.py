@@ -144,3 +144,19 @@ def test_docs_pages_and_assets(live_server: LiveServer) -> None:
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
         status, _, content = live_server.request("GET", f"/static/vendor/{asset}")
         assert status == 200 and len(content) > 10_000, asset
+
+
+def test_malformed_setting_stops_start_naming_the_variable() -> None:
+    import os
+    import subprocess
+
+    from live_server import GUNICORN, ROOT, free_port
+
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), "CACHE_MAX_SIZE": "lots"}
+    done = subprocess.run(
+        [str(GUNICORN), "--config", "gunicorn.conf.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "CACHE_MAX_SIZE" in done.stderr
+    assert "Traceback" not in done.stderr
