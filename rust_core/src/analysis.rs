@@ -1,13 +1,14 @@
 //! The driver: one pass over the pixels fills every statistic asked for, and a second,
-//! lighter pass pins down the exact median and percentiles.
+//! lighter pass over their luminance values pins down the exact minimum, maximum, median and
+//! percentiles.
 
 use crate::colour::{ColourAccumulator, ColourSum, DominantColour};
 use crate::edges::{EdgeMode, EdgeSums, Strips};
 use crate::error::CoreError;
-use crate::histogram::{buckets_from_fine, fine_bin, luma_bin, BUCKETS, FINE_BINS, LUMA_BINS};
+use crate::histogram::{buckets_from_fine, fine_bin, luma_from_fine, BUCKETS, FINE_BINS, LUMA_BINS};
 use crate::luminance::{scaled_pixel, Layout, SCALE};
 use crate::quantiles::{interpolate, percentile_ranks, RankSelector};
-use crate::sharpness::Laplacian;
+use crate::sharpness::laplacian_std_dev;
 
 /// Which of the costlier statistics to compute (luminance statistics are always computed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,27 +140,22 @@ pub fn analyze(
     })
 }
 
-/// First-pass luminance accumulators. The histograms are kept twice, even and odd pixels
-/// apart: neighbouring pixels of a photo mostly fall in the same bin, and one copy would make
-/// every increment wait for the previous one.
+/// First-pass luminance accumulators. The fine histogram (from which the buckets, the luma
+/// histogram and every rank come) is kept twice, even and odd pixels apart: neighbouring
+/// pixels of a photo mostly fall in the same bin, and one copy would make every increment
+/// wait for the previous one.
 struct Accumulator {
     fine: Box<[[u64; FINE_BINS]; 2]>,
-    luma: Box<[[u64; LUMA_BINS]; 2]>,
     sum: u64,
     squares: u128,
-    min: u32,
-    max: u32,
 }
 
 impl Accumulator {
     fn new() -> Self {
         Self {
             fine: Box::new([[0; FINE_BINS]; 2]),
-            luma: Box::new([[0; LUMA_BINS]; 2]),
             sum: 0,
             squares: 0,
-            min: u32::MAX,
-            max: 0,
         }
     }
 
@@ -171,25 +167,19 @@ impl Accumulator {
             *value = scaled_pixel::<C>(px);
         }
         let [fine_even, fine_odd] = &mut *self.fine;
-        let [luma_even, luma_odd] = &mut *self.luma;
         let mut pairs = out.chunks_exact(2);
         for pair in &mut pairs {
             fine_even[fine_bin(pair[0])] += 1;
             fine_odd[fine_bin(pair[1])] += 1;
-            luma_even[luma_bin(pair[0])] += 1;
-            luma_odd[luma_bin(pair[1])] += 1;
         }
         for &v in pairs.remainder() {
             fine_even[fine_bin(v)] += 1;
-            luma_even[luma_bin(v)] += 1;
         }
         let (mut sum, mut squares) = (0u64, 0u128);
         // Runs whose squares still fit a u64: 2550000² x 2048 < 2^64.
         for run in out.chunks(2048) {
             let mut run_squares = 0u64;
             for &v in run {
-                self.min = self.min.min(v);
-                self.max = self.max.max(v);
                 sum += v as u64;
                 run_squares += v as u64 * v as u64;
             }
@@ -208,10 +198,6 @@ impl Accumulator {
         }
         total
     }
-
-    fn luma_total(&self) -> [u64; LUMA_BINS] {
-        std::array::from_fn(|i| self.luma[0][i] + self.luma[1][i])
-    }
 }
 
 fn sum_values(values: &[u32]) -> u64 {
@@ -224,11 +210,13 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
     let mut acc = Accumulator::new();
     let mut edges = EdgeSums::default();
     let mut colours = extras.colours.then(ColourAccumulator::default);
-    let mut laplacian = extras.sharpness.then(|| Laplacian::new(width));
-    let mut values = vec![0u32; width];
+    // Every pixel's scaled luminance, kept for the second pass and the Laplacian (4 bytes a
+    // pixel: cheaper to read back than to compute again).
+    let mut all_values = vec![0u32; width * height];
 
-    for (y, row) in pixels.chunks_exact(width * C).enumerate() {
-        let whole = acc.add_row::<C>(row, &mut values);
+    let rows = pixels.chunks_exact(width * C).zip(all_values.chunks_exact_mut(width));
+    for (y, (row, values)) in rows.enumerate() {
+        let whole = acc.add_row::<C>(row, values);
         let left = sum_values(&values[..strips.side]);
         let right = sum_values(&values[width - strips.side..]);
         let bands = strips.band_multiplicity(y);
@@ -237,21 +225,18 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         if let Some(colours) = colours.as_mut() {
             colours.add_row::<C>(row, y, &strips);
         }
-        if let Some(laplacian) = laplacian.as_mut() {
-            laplacian.push_row(&values);
-        }
     }
 
     let n = (width * height) as u64;
     let (p5_low, p5_high, p5_weight) = percentile_ranks(n, LOW_PERCENTILE);
     let (p95_low, p95_high, p95_weight) = percentile_ranks(n, HIGH_PERCENTILE);
-    let ranks = [(n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
+    let ranks = [0, n - 1, (n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
     let fine = acc.fine_total();
     let mut selector = RankSelector::new(&fine, n, ranks);
-    for px in pixels.chunks_exact(C) {
-        selector.observe(scaled_pixel::<C>(px));
+    for &v in &all_values {
+        selector.observe(v);
     }
-    let [median_low, median_high, p5a, p5b, p95a, p95b] = selector.finish();
+    let [min, max, median_low, median_high, p5a, p5b, p95a, p95b] = selector.finish();
 
     Analysis {
         width,
@@ -259,16 +244,16 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         pixel_count: n,
         sum_scaled: acc.sum,
         sum_squares_scaled: acc.squares,
-        min_scaled: acc.min,
-        max_scaled: acc.max,
+        min_scaled: min,
+        max_scaled: max,
         median_x2_scaled: median_low as u64 + median_high as u64,
         p5: interpolate(p5a, p5b, p5_weight) / SCALE as f64,
         p95: interpolate(p95a, p95b, p95_weight) / SCALE as f64,
         buckets: buckets_from_fine(&fine),
-        luma_histogram: acc.luma_total(),
+        luma_histogram: luma_from_fine(&fine),
         strips,
         edge_sums: edges,
-        sharpness: laplacian.map(|l| l.std_dev()),
+        sharpness: extras.sharpness.then(|| laplacian_std_dev(&all_values, width)),
         colours: colours.map(|mut c| {
             let total = c.finish();
             Colours {

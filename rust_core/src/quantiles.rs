@@ -1,10 +1,10 @@
 //! Exact order statistics (median, percentiles) of scaled luminance, without sorting.
 //!
-//! The first pass has already counted every value into 1024-unit fine bins. Each wanted rank
+//! The first pass has already counted every value into 1000-unit fine bins. Each wanted rank
 //! lies in one known fine bin; a second pass counts the values of just those bins at full
 //! resolution (one table look-up per pixel), and each ranked value is read off the counts.
 
-use crate::histogram::{fine_bin, FINE_BINS, FINE_SHIFT, FINE_WIDTH};
+use crate::histogram::{fine_bin, FINE_BINS, FINE_WIDTH};
 
 const SUB_BINS: usize = FINE_WIDTH as usize;
 
@@ -46,9 +46,10 @@ impl<const K: usize> RankSelector<K> {
     /// Counts one value of the second pass (values outside the wanted bins are ignored).
     #[inline(always)]
     pub fn observe(&mut self, scaled: u32) {
-        let slot = self.slot_of_bin[fine_bin(scaled)];
+        let bin = fine_bin(scaled);
+        let slot = self.slot_of_bin[bin];
         if slot != 0 {
-            self.counts[slot as usize - 1][(scaled & (FINE_WIDTH - 1)) as usize] += 1;
+            self.counts[slot as usize - 1][scaled as usize - bin * SUB_BINS] += 1;
         }
     }
 
@@ -79,7 +80,7 @@ fn nth_in_bin(bin: usize, counts: &[u32; SUB_BINS], rank: u64) -> u32 {
     for (offset, &count) in counts.iter().enumerate() {
         before += count as u64;
         if rank < before {
-            return ((bin as u32) << FINE_SHIFT) | offset as u32;
+            return (bin * SUB_BINS + offset) as u32;
         }
     }
     unreachable!("rank {rank} is beyond the {before} values of bin {bin}")
@@ -129,8 +130,8 @@ mod tests {
             (&[1, 2], 3),
             (&[5, 1, 3], 6),
             (&[0, 2_550_000], 2_550_000),
-            (&[1023, 1024], 2047),
-            (&[1024, 1023, 1024, 1023], 2047),
+            (&[999, 1000], 1999),
+            (&[1000, 999, 1000, 999], 1999),
             (&[9, 9, 9, 9], 18),
         ];
         for (values, expected) in cases {

@@ -10,36 +10,18 @@ use crate::luminance::SCALE;
 /// (|Laplacian| < 4 x 2550000, so a square is below 1.05e14).
 const RUN: usize = 65_536;
 
-/// Keeps the last three rows of scaled luminance and the Laplacian's running sums.
-pub struct Laplacian {
-    rows: [Vec<u32>; 3],
-    seen: usize,
-    sum: i128,
-    squares: u128,
-    count: u64,
-}
-
-impl Laplacian {
-    pub fn new(width: usize) -> Self {
-        Self {
-            rows: [vec![0; width], vec![0; width], vec![0; width]],
-            seen: 0,
-            sum: 0,
-            squares: 0,
-            count: 0,
-        }
+/// Standard deviation of the Laplacian, in luminance units, of a `width`-wide image of scaled
+/// luminance `values` (row-major); 0 when it has no interior pixel (narrower or shorter than 3).
+pub fn laplacian_std_dev(values: &[u32], width: usize) -> f64 {
+    let height = values.len() / width.max(1);
+    if width < 3 || height < 3 {
+        return 0.0;
     }
-
-    /// Takes the next row; once three are held, adds the Laplacian of the middle one.
-    pub fn push_row(&mut self, row: &[u32]) {
-        self.rows.rotate_left(1);
-        self.rows[2].copy_from_slice(row);
-        self.seen += 1;
-        let width = row.len();
-        if self.seen < 3 || width < 3 {
-            return;
-        }
-        let [up, mid, down] = &self.rows;
+    let (mut total, mut total_squares) = (0i128, 0u128);
+    for y in 1..height - 1 {
+        let up = &values[(y - 1) * width..y * width];
+        let mid = &values[y * width..(y + 1) * width];
+        let down = &values[(y + 1) * width..(y + 2) * width];
         let mut start = 1;
         while start < width - 1 {
             let end = (start + RUN).min(width - 1);
@@ -50,23 +32,14 @@ impl Laplacian {
                 sum += lap as i64;
                 squares += (lap as i64 * lap as i64) as u64;
             }
-            self.sum += sum as i128;
-            self.squares += squares as u128;
-            self.count += (end - start) as u64;
+            total += sum as i128;
+            total_squares += squares as u128;
             start = end;
         }
     }
-
-    /// Standard deviation of the Laplacian in luminance units; 0 when the image has no
-    /// interior pixel (narrower or shorter than 3).
-    pub fn std_dev(&self) -> f64 {
-        if self.count == 0 {
-            return 0.0;
-        }
-        let n = self.count as i128;
-        let exact = n * self.squares as i128 - self.sum * self.sum;
-        (exact as f64 / (n as f64 * n as f64)).sqrt() / SCALE as f64
-    }
+    let n = ((width - 2) * (height - 2)) as i128;
+    let exact = n * total_squares as i128 - total * total;
+    (exact as f64 / (n as f64 * n as f64)).sqrt() / SCALE as f64
 }
 
 #[cfg(test)]
@@ -74,11 +47,7 @@ mod tests {
     use super::*;
 
     fn sharpness(values: &[u32], width: usize) -> f64 {
-        let mut lap = Laplacian::new(width);
-        for row in values.chunks_exact(width) {
-            lap.push_row(row);
-        }
-        lap.std_dev()
+        laplacian_std_dev(values, width)
     }
 
     #[test]
