@@ -31,6 +31,8 @@ access_log = logging.getLogger("image_insights.access")
 _CACHE_LABELS = {True: "hit", False: "miss", None: "-"}
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 STATIC_DIR = Path(__file__).parent / "static"
+#: Parts of a multipart upload read before the form is refused as malformed (422).
+MAX_FORM_PARTS = 1000
 
 
 class RequestContext:
@@ -143,6 +145,8 @@ def create_app(
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     multipart = falcon.media.MultipartFormHandler()
     multipart.parse_options.max_body_part_buffer_size = settings.max_upload_bytes
+    # Falcon stops at 64 parts; the FastAPI service read forms of up to 1000.
+    multipart.parse_options.max_body_part_count = MAX_FORM_PARTS
     app.req_options.media_handlers.update(
         {falcon.MEDIA_JSON: json_handler, falcon.MEDIA_MULTIPART: multipart}
     )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import logging
 import math
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,9 +72,11 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     if not data:
         raise EmptyImage()
     fmt = sniff_format(data)
+    if fmt == "PNG":
+        check_png_crcs(data)
     try:
         image = Image.open(io.BytesIO(data), formats=[fmt])
-    except _DECODE_ERRORS as exc:
+    except (*_DECODE_ERRORS, Warning) as exc:  # a warning, where warnings are errors
         raise CorruptImage(_reason(exc)) from None
     width, height = image.size
     if width * height > max_pixels:
@@ -80,6 +84,28 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     if width < 1 or height < 1:
         raise CorruptImage(f"image declares a size of {width}x{height}")
     return image
+
+
+def check_png_crcs(data: bytes) -> None:
+    """Raises CorruptImage when a complete chunk's CRC does not match. Pillow checks the
+    chunks it parses but neither the pixel data's (IDAT) CRCs nor zlib's checksum at the end
+    of it, so a damaged IDAT would decode to wrong pixels. A chunk cut short by the end of the
+    data is left to the decoder."""
+    view = memoryview(data)
+    offset = 8
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        end = offset + 12 + length
+        if end > len(data):
+            return
+        kind = bytes(view[offset + 4 : offset + 8])
+        (crc,) = struct.unpack_from(">I", data, end - 4)
+        if zlib.crc32(view[offset + 4 : end - 4]) != crc:
+            name = kind.decode("ascii") if kind.isalpha() else "a"
+            raise CorruptImage(f"bad CRC in {name} chunk")
+        if kind == b"IEND":
+            return
+        offset = end
 
 
 def to_analysis_pixels(image: Image.Image, keep_alpha: bool = False) -> Image.Image:
@@ -129,7 +155,9 @@ def exif_orientation(image: Image.Image) -> int:
     """The EXIF orientation tag (1-8) of an opened image; 1 when absent or unreadable."""
     try:
         value = image.getexif().get(0x0112, 1)
-    except _DECODE_ERRORS:
+    except (*_DECODE_ERRORS, Warning):
+        # Pillow warns about a corrupt EXIF block; where warnings are errors (python -W
+        # error, pytest's filterwarnings) the warning is raised, and it means "unreadable".
         return 1
     return value if isinstance(value, int) and value in _ORIENTATIONS else 1
 

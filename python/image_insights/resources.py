@@ -116,6 +116,11 @@ class UploadAnalysis(_AnalysisResource):
     def _read_image_part(req: falcon.Request, limit: int) -> _Upload:
         """Streams the first `image` part, keeping at most limit + 1 bytes of it.
         A body that is not multipart, or that breaks off, has no image part (422)."""
+        media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
+        if media_type != falcon.MEDIA_MULTIPART:
+            # Another media type would be parsed by its own handler (JSON, URL-encoded
+            # forms) into something that is not a list of parts.
+            raise http_errors.missing_image()
         try:
             form = req.get_media()
             for part in form:
