@@ -46,7 +46,8 @@ image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
 current_stamp() {  # image name -> stored recipe hash, or nothing
     podman image exists "$1" || return 0
-    podman image inspect --format "{{index .Config.Labels \"$stamp_label\"}}" "$1" 2>/dev/null || true
+    podman image inspect --format "{{index .Config.Labels \"$stamp_label\"}}" "$1" \
+        2>/dev/null || true
 }
 
 recipe_hash() {  # strings and files (by content, not path) that define an image -> hash
@@ -97,7 +98,7 @@ path-include /usr/share/locale/locale.alias
 EOF
     cat >"$root/etc/apt/apt.conf.d/slim" <<'EOF'
 APT::Install-Recommends "false";
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb"; };
 Dir::Cache::pkgcache "";
 Dir::Cache::srcpkgcache "";
 Acquire::Languages "none";
@@ -168,5 +169,12 @@ build_rust() {
 
 mkdir -p "$cache"
 build_minbase
-build_python
-build_rust
+# The two stand-ins share nothing but the minbase image: build them side by side.
+build_python &
+python_job=$!
+build_rust &
+rust_job=$!
+status=0
+wait "$python_job" || status=$?
+wait "$rust_job" || status=$?
+exit "$status"
