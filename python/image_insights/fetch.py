@@ -31,11 +31,14 @@ _DOTTED_QUAD = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 # Not globally reachable, listed here as well as in `ipaddress` (whose tables differ between
-# Python releases): this-network, CGNAT, IETF protocol assignments, benchmarking, reserved.
+# Python releases): this-network, CGNAT, IETF protocol assignments, benchmarking, reserved,
+# the deprecated 6to4 relay anycast; in IPv6 the deprecated IPv4-compatible ::/96 (::7f00:1
+# is 127.0.0.1) and site-local fec0::/10, both of which `ipaddress` calls global.
 _NEVER_PUBLIC = tuple(
     ipaddress.ip_network(net)
-    for net in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4")
-)
+    for net in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4",
+                "192.88.99.0/24", "::/96", "fec0::/10")
+)  # fmt: skip
 _USER_AGENT = "image-insights-fetch/1.0"
 
 # Name resolution can block far past the deadline inside the C library; it runs here so the
