@@ -8,7 +8,7 @@ use super::malformed;
 use crate::error::CoreError;
 
 /// Bits looked up at once; codes (or code plus magnitude) longer than this take the slow path.
-const LOOKUP_BITS: u32 = 10;
+const LOOKUP_BITS: u32 = 12;
 
 /// One lookup entry, packed: bits 0-7 the symbol, 8-15 the code length (0: code longer
 /// than LOOKUP_BITS), 16-23 the code and magnitude length together (0: longer than
