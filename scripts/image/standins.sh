@@ -34,7 +34,7 @@ security_mirror=${security_mirror:-http://deb.debian.org/debian-security}
 
 # Extra CA certificates this machine trusts (an egress proxy re-signs TLS here): the stand-ins
 # trust them too, or pip and cargo inside `podman build` could not reach PyPI and crates.io.
-extra_cas=$(find /usr/local/share/ca-certificates -name '*.crt' 2>/dev/null | sort)
+mapfile -t extra_cas < <(find /usr/local/share/ca-certificates -name '*.crt' 2>/dev/null | sort)
 
 # A rebuilt stand-in leaves its predecessor untagged: drop it unless images still use it.
 drop_replaced() {  # old image id, name
@@ -118,12 +118,12 @@ EOF
 prepare_context() {  # dir
     rm -rf "$1"
     mkdir -p "$1/ca"
-    [[ -z $extra_cas ]] || cp $extra_cas "$1/ca/"
+    ((${#extra_cas[@]} == 0)) || cp "${extra_cas[@]}" "$1/ca/"
 }
 
 build_python() {
     local hash
-    hash=$(recipe_hash "$base_hash" "$here/python.Containerfile" $extra_cas)
+    hash=$(recipe_hash "$base_hash" "$here/python.Containerfile" "${extra_cas[@]}")
     [[ $(current_stamp "$python_image") == "$hash" ]] && return
     echo "stand-in: $python_image (Debian's python3.11)" >&2
     local ctx=$cache/python-context old
@@ -148,7 +148,7 @@ build_rust() {
             "no other toolchain can be downloaded here" >&2
         exit 1
     fi
-    hash=$(recipe_hash "$base_hash" "$here/rust.Containerfile" "$(rustc -vV)" $extra_cas)
+    hash=$(recipe_hash "$base_hash" "$here/rust.Containerfile" "$(rustc -vV)" "${extra_cas[@]}")
     [[ $(current_stamp "$rust_image") == "$hash" ]] && return
     echo "stand-in: $rust_image (host toolchain $host_version)" >&2
     local ctx=$cache/rust-context old
