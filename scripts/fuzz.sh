@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every fuzzing harness for SECONDS each (default 60): the two atheris harnesses (the
+# pipeline's analyze() and the upload endpoint through Falcon's TestClient) and every
+# cargo-fuzz target of rust_core/fuzz (the core's analyze, and jpeg_dc when present). Seeds
+# are generated into a temporary folder, removed at exit; nothing is committed. A crash stops
+# the run with a non-zero status and leaves its reproducer in the artifacts folder printed
+# below (kept). Nightly Rust is not needed: RUSTC_BOOTSTRAP=1 lets the stable compiler take
+# cargo-fuzz's -Z flags.
+set -euo pipefail
+
+seconds="${1:-60}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+python="${PYTHON:-$root/.venv/bin/python}"
+work="$(mktemp -d -t image-insights-fuzz.XXXXXX)"
+artifacts="${FUZZ_ARTIFACTS:-$root/target/fuzz-artifacts}"
+mkdir -p "$artifacts"
+trap 'rm -rf "$work"' EXIT
+echo "fuzz: ${seconds}s per harness; crashes go to $artifacts"
+
+# libFuzzer flags shared by all: per-input time limit, memory cap, bounded input size.
+common=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 -max_len=65536
+        -print_final_stats=1)
+
+for harness in analyze upload; do
+    corpus="$work/atheris-$harness"
+    "$python" "$root/fuzz/seeds.py" "$corpus"
+    echo "fuzz: atheris $harness"
+    # libFuzzer's progress lines are dropped; a crash makes the pipeline fail (pipefail).
+    if ! "$python" "$root/fuzz/atheris_$harness.py" "${common[@]}" \
+        -artifact_prefix="$artifacts/atheris-$harness-" "$corpus" 2>&1 | grep -v "^#[0-9]"; then
+        echo "fuzz: atheris $harness found a crash"; exit 1
+    fi
+done
+
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+export RUSTC_BOOTSTRAP=1
+cd "$root/rust_core"
+for target in $(cargo fuzz list); do
+    corpus="$work/cargo-$target"
+    mkdir -p "$corpus"
+    case "$target" in
+        analyze) "$python" "$root/fuzz/seeds.py" --core "$corpus" ;;
+        jpeg_dc) [ -f "$root/scripts/jpeg_fuzz_seeds.py" ] \
+                     && "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
+    esac
+    echo "fuzz: cargo-fuzz $target"
+    if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" \
+        -artifact_prefix="$artifacts/cargo-$target-" 2>&1 | grep -v "^#[0-9]"; then
+        echo "fuzz: cargo-fuzz $target found a crash"; exit 1
+    fi
+done
+echo "fuzz: every harness ran ${seconds}s without a crash"
