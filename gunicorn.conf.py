@@ -20,9 +20,12 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
 # what the host has).
 workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
 # Threads per worker: the Rust core and Pillow release the GIL, and slow clients must not
-# pin a whole worker.
+# pin a whole worker. A gthread thread reads a request's headers and body with blocking
+# reads, so each client that dribbles them holds one thread: with 4, fifty slow clients took
+# every thread and /health went unanswered (docs/RELIABILITY.md, "Slow clients"). Idle threads
+# cost little; CPU-bound work is bounded by the analyzer's own pool.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 # The app module; the container's command is just `gunicorn`.
 wsgi_app = "image_insights.wsgi:app"
 # Last line of defence behind the app's own 2-second limits.

@@ -1,0 +1,349 @@
+"""Load and fault campaigns against a real gunicorn on loopback, each bounded in requests and
+in time and stopping by itself. `scripts/stress.py` runs them long and writes the figures to
+docs/RELIABILITY.md; tests/test_stress_short.py runs them for a few seconds and checks the
+behaviour. Every function returns its figures as a dict."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import synthetic
+from live_server import ROOT, LiveServer
+from procfs import children, peak_rss_bytes, rss_bytes
+
+UPLOAD = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
+#: Peak RSS no worker may exceed (docs/RELIABILITY.md, "Memory"): measured, then stated.
+RSS_CEILING_BYTES = 1024 * 1024 * 1024
+#: Every load loop stops after this many requests per client thread, whatever the time.
+MAX_REQUESTS_PER_THREAD = 20_000
+
+
+def multipart_body(data: bytes, content_type: str) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"i\"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def small_jpeg() -> bytes:
+    return synthetic.jpeg(synthetic.textured_photo(320, 240, seed=11), quality=85)
+
+
+def post(port: int, body: bytes, content_type: str, timeout: float = 30) -> int:
+    """One upload on a new connection: the status, or 0 when the connection failed."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", UPLOAD, body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return 0
+    finally:
+        conn.close()
+
+
+def health_latency(port: int, timeout: float = 5) -> float | None:
+    """Seconds for GET /health to answer 200, or None when it did not."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        response.read()
+        return time.monotonic() - started if response.status == 200 else None
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def worker_rss(server: LiveServer) -> dict[int, int]:
+    return {pid: rss_bytes(pid) for pid in children(server.process.pid)}
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+def _wrk(port: int, body_file: Path, content_type: str, seconds: int, connections: int) -> str:
+    env = {**os.environ, "WRK_BODY_FILE": str(body_file), "WRK_CONTENT_TYPE": content_type}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+               "--latency", "-s", str(ROOT / "benches/load/post.lua"),
+               f"http://127.0.0.1:{port}{UPLOAD}"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True,
+                          timeout=seconds + 60, check=True)  # fmt: skip
+    return done.stdout
+
+
+def _parse_wrk(out: str) -> dict[str, Any]:
+    def latency_ms(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert match, out
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)  # fmt: skip
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = re.search(r"(\d+) requests in", out)
+    assert requests, out
+    return {
+        "requests": int(requests.group(1)),
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": latency_ms("50"),
+        "p99_ms": latency_ms("99"),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    }
+
+
+def wrk_campaign(
+    server: LiveServer, seconds: int, warmup_seconds: int, connections: int = 64
+) -> dict[str, Any]:
+    """wrk on a small JPEG: a warm-up run, the workers' RSS, the measured run, their RSS."""
+    body, content_type = multipart_body(small_jpeg(), "image/jpeg")
+    with tempfile.TemporaryDirectory() as folder:
+        body_file = Path(folder) / "body"
+        body_file.write_bytes(body)
+        _wrk(server.port, body_file, content_type, warmup_seconds, connections)
+        rss_warm = worker_rss(server)
+        figures = _parse_wrk(_wrk(server.port, body_file, content_type, seconds, connections))
+    rss_after = worker_rss(server)
+    figures.update(
+        seconds=seconds, connections=connections, rss_after_warmup=rss_warm,
+        rss_after=rss_after, same_workers=sorted(rss_warm) == sorted(rss_after),
+        rss_growth=max(rss_after[pid] / rss_warm[pid] - 1 for pid in rss_warm if pid in rss_after),
+    )  # fmt: skip
+    return figures
+
+
+# --- background load ------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """Client threads posting one small JPEG until stopped (or their request cap). Each
+    request is recorded as (started, finished, status), status 0 for a failed connection."""
+
+    port: int
+    threads: int = 8
+    records: list[tuple[float, float, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Load:
+        body, content_type = multipart_body(small_jpeg(), "image/jpeg")
+        lock = threading.Lock()
+
+        def run() -> None:
+            for _ in range(MAX_REQUESTS_PER_THREAD):
+                if self._stop.is_set():
+                    return
+                started = time.monotonic()
+                status = post(self.port, body, content_type)
+                with lock:
+                    self.records.append((started, time.monotonic(), status))
+
+        self._pool = ThreadPoolExecutor(max_workers=self.threads)
+        for _ in range(self.threads):
+            self._pool.submit(run)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._pool is not None
+        self._pool.shutdown(wait=True)
+
+
+# --- slowloris -----------------------------------------------------------------------------------
+
+
+def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 50) -> dict[str, Any]:
+    """`clients` connections dribbling, one byte every half second, half of them request
+    headers that never end and half a body that never ends, while a normal client checks
+    /health every quarter second and uploads a small JPEG every half second."""
+    stop = threading.Event()
+    closed_by_server = [0]
+    lock = threading.Lock()
+
+    def slow(index: int) -> None:
+        try:
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        except OSError:
+            return
+        try:
+            if index % 2:
+                sock.sendall(b"POST /v1/image/analysis HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Type: multipart/form-data; boundary=b\r\n"
+                             b"Content-Length: 1000000\r\n\r\n--b\r\n")  # fmt: skip
+                drip = b"x"
+            else:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+                drip = b"X"
+            while not stop.wait(0.5):
+                sock.sendall(drip)
+        except OSError:
+            with lock:
+                closed_by_server[0] += 1
+        finally:
+            sock.close()
+
+    body, content_type = multipart_body(small_jpeg(), "image/jpeg")
+    latencies: list[float | None] = []
+    uploads: list[int] = []
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for index in range(clients):
+            pool.submit(slow, index)
+        time.sleep(1.0)  # let every slow client connect and start dribbling
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            latencies.append(health_latency(server.port))
+            if len(latencies) % 2 == 0:
+                uploads.append(post(server.port, body, content_type))
+            time.sleep(0.25)
+        stop.set()
+    answered = [latency for latency in latencies if latency is not None]
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "health_checks": len(latencies),
+        "health_failed": len(latencies) - len(answered),
+        "health_max_s": max(answered) if answered else None,
+        "health_p50_s": sorted(answered)[len(answered) // 2] if answered else None,
+        "uploads": len(uploads),
+        "uploads_ok": uploads.count(200),
+        "slow_clients_cut_off": closed_by_server[0],
+    }
+
+
+# --- SIGKILL of a worker ----------------------------------------------------------------------------
+
+
+def kill_worker_campaign(server: LiveServer, load_seconds: float) -> dict[str, Any]:
+    """Under load, SIGKILL one worker; time until /health answers and until the master has
+    replaced it; which requests failed, and whether they had started before the kill."""
+    before = children(server.process.pid)
+    with Load(server.port) as load:
+        time.sleep(load_seconds / 2)
+        victim = before[0]
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        answered_at = None
+        replaced_at = None
+        deadline = killed_at + 30
+        while time.monotonic() < deadline and (answered_at is None or replaced_at is None):
+            if answered_at is None and health_latency(server.port, timeout=2) is not None:
+                answered_at = time.monotonic()
+            workers = children(server.process.pid)
+            if replaced_at is None and len(workers) == len(before) and victim not in workers:
+                replaced_at = time.monotonic()
+            time.sleep(0.02)
+        time.sleep(load_seconds / 2)
+    failed = [(start, end) for start, end, status in load.records if status != 200]
+    return {
+        "requests": len(load.records),
+        "failed": len(failed),
+        "failed_started_after_kill": sum(1 for start, _ in failed if start > killed_at),
+        "health_after_s": None if answered_at is None else answered_at - killed_at,
+        "replaced_after_s": None if replaced_at is None else replaced_at - killed_at,
+        "client_threads": load.threads,
+    }
+
+
+# --- SIGTERM of the master ------------------------------------------------------------------------
+
+
+def sigterm_campaign(server: LiveServer, load_seconds: float, graceful_timeout: float) -> dict[str, Any]:
+    """Under load, SIGTERM the master: requests in flight must finish, later connections
+    are refused (not reset mid-answer), and gunicorn exits within its graceful timeout."""
+    with Load(server.port) as load:
+        time.sleep(load_seconds)
+        terminated_at = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=graceful_timeout + 10)
+        except subprocess.TimeoutExpired:
+            pass
+        exited_after = time.monotonic() - terminated_at
+    in_flight = [r for r in load.records if r[0] < terminated_at < r[1]]
+    after = [r for r in load.records if r[0] > terminated_at]
+    refused_after_exit = health_latency(server.port, timeout=1) is None
+    return {
+        "requests": len(load.records),
+        "in_flight_at_sigterm": len(in_flight),
+        "in_flight_failed": sum(1 for r in in_flight if r[2] != 200),
+        "started_before_and_failed": sum(1 for r in load.records if r[0] < terminated_at and r[2] != 200),
+        "started_after": len(after),
+        "started_after_ok": sum(1 for r in after if r[2] == 200),
+        "exited": server.process.poll() is not None,
+        "exit_code": server.process.poll(),
+        "exited_after_s": exited_after,
+        "refused_after_exit": refused_after_exit,
+    }
+
+
+# --- memory ------------------------------------------------------------------------------------------
+
+
+def five_mb_png() -> bytes:
+    """A noise PNG just under the 5 MB upload limit (noise does not compress)."""
+    rng = np.random.default_rng(5)
+    side = 1320
+    data = synthetic.png(rng.integers(0, 256, size=(side, side, 3), dtype=np.uint8), 1)
+    while len(data) > 5_242_880:
+        side -= 8
+        data = synthetic.png(rng.integers(0, 256, size=(side, side, 3), dtype=np.uint8), 1)
+    return data
+
+
+def forty_mp_images() -> dict[str, bytes]:
+    """8000 x 5000 images (40 megapixels) as PNG and as baseline and progressive JPEG, each
+    small on the wire."""
+    grad = np.linspace(0, 255, 8000, dtype=np.float32)[None, :, None]
+    rows = np.linspace(0, 1, 5000, dtype=np.float32)[:, None, None]
+    rgb = (grad * rows + np.array([0, 40, 80], np.float32)).clip(0, 255).astype(np.uint8)
+    return {
+        "png-40mp": synthetic.png(rgb),
+        "jpeg-40mp": synthetic.jpeg(rgb, quality=60),
+        "progressive-jpeg-40mp": synthetic.jpeg(rgb, quality=60, progressive=True),
+    }
+
+
+def memory_campaign(
+    server: LiveServer, repeats: int, images: dict[str, bytes], concurrency: int = 4
+) -> dict[str, Any]:
+    """Posts each image `repeats` times, `concurrency` at once, and reads every worker's peak
+    RSS (VmHWM) afterwards. Returns statuses and the largest peak."""
+    start_rss = worker_rss(server)
+    statuses: dict[str, list[int]] = {}
+    for name, data in images.items():
+        content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        body, form_type = multipart_body(data, content_type)
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            statuses[name] = list(pool.map(lambda _: post(server.port, body, form_type, 60),
+                                           range(repeats)))  # fmt: skip
+    peaks = {pid: peak_rss_bytes(pid) for pid in children(server.process.pid)}
+    return {
+        "sizes": {name: len(data) for name, data in images.items()},
+        "statuses": statuses,
+        "rss_at_start": start_rss,
+        "peak_rss": peaks,
+        "max_peak_rss": max(peaks.values()),
+        "same_workers": sorted(peaks) == sorted(start_rss),
+    }
