@@ -29,8 +29,8 @@ scripts/apt-install.sh podman debootstrap debian-archive-keyring util-linux tar
 podman --version
 
 phase "pins"
-# The Dockerfile repeats three pins so that its slow layers depend on nothing else; they
-# must stay equal to the project's own.
+# The Dockerfile repeats two of the project's pins so that its slow layers depend on no
+# project file; they must stay equal.
 dockerfile_arg() { sed -nE "s/^ARG $1=(.*)$/\1/p" Dockerfile; }
 pyproject_pin=$(sed -nE 's/^ *"pillow-simd==([^"]+)",?$/\1/p' pyproject.toml)
 maturin_pin=$(sed -nE 's/^maturin==(.+)$/\1/p' requirements/dev.txt)
