@@ -66,7 +66,7 @@ def test_sigterm_under_load_short() -> None:
 def test_memory_40_megapixels_short(service: LiveServer, kind: str) -> None:
     image = campaigns.forty_mp_images()[kind]
     figures = campaigns.memory_campaign(service, repeats=4, images={kind: image}, concurrency=4)
-    assert figures["statuses"][kind] == [200] * 4, figures
+    assert set(figures["statuses"][kind]) <= campaigns.HEAVY_STATUSES, figures
     assert figures["same_workers"], figures
     assert figures["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, figures
 
