@@ -10,6 +10,7 @@ files may change (numbers, never request data), and they are checked to be only 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -29,13 +30,16 @@ pytestmark = pytest.mark.integration
 SECRET_PARTS = ("s3cret-user", "pa55word", "private-path", "hunter2", "frag-ment")
 
 
-def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
+def snapshot(*folders: Path) -> dict[str, tuple[int, int, str]]:
+    """Size, mtime and content hash of every file (mtime alone misses writes through mmap,
+    which is how prometheus_client updates its counter files)."""
     found = {}
     for folder in folders:
         for path in folder.rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts:
                 stat = path.stat()
-                found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+                digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+                found[str(path)] = (stat.st_size, stat.st_mtime_ns, digest)
     return found
 
 
