@@ -13,9 +13,12 @@ SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libjpeg-turbo-progs
 TEST_PACKAGES := chromium chromium-driver wrk
 BENCH_PACKAGES := wrk hyperfine
 STAMP := $(VENV)/.stamp
+# Seconds each fuzzing harness runs: briefly in `make test`, longer in `make fuzz`.
+FUZZ_SECONDS_IN_TEST ?= 20
+FUZZ_SECONDS ?= 600
 RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
 
-.PHONY: setup test test-rust test-python test-worker serve bench clean
+.PHONY: setup test test-rust test-python test-worker fuzz stress serve bench clean
 
 setup: $(STAMP)-core
 
@@ -47,11 +50,21 @@ test-python: setup
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest image_insights._core
 	$(PY) -m pytest -q
+	scripts/fuzz.sh $(FUZZ_SECONDS_IN_TEST)
 
 # The Cloudflare Worker: type-check, bundle (no Docker needed), unit tests in workerd and the
 # end-to-end test through `wrangler dev` against the real service.
 test-worker: setup
 	cd worker && npm ci --no-audit --no-fund && npm run typecheck && npm run build && npm test
+
+# Long campaigns: every fuzzing harness for FUZZ_SECONDS each; the load and fault campaigns
+# that write docs/RELIABILITY.md.
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+stress: setup
+	scripts/apt-install.sh wrk
+	$(PY) scripts/stress.py
 
 serve: setup
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
