@@ -6,9 +6,9 @@ abandoned computation finishes in the background (bounded by the pixel limit) an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Callable
 from typing import Any
 
 from . import http_errors
@@ -21,14 +21,18 @@ class Analyzer:
     def __init__(
         self,
         settings: Settings,
-        max_workers: int = 8,
         pipeline: Callable[..., dict[str, Any]] = analyze,
         service_metrics: ServiceMetrics | None = None,
     ) -> None:
         self._settings = settings
         self._pipeline = pipeline
         self._service_metrics = service_metrics
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="analyze")
+        # Decoding is CPU-bound: more threads than this only share the same cores, and each
+        # running decode may hold up to ~165 MB (the pixel limit), so the pool size is also
+        # the worker's memory bound.
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.analysis_threads, thread_name_prefix="analyze"
+        )
 
     def __call__(
         self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
@@ -45,24 +49,19 @@ class Analyzer:
     def _run(
         self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
     ) -> dict[str, Any]:
-        max_pixels = self._settings.max_image_pixels
-        fast_path = self._settings.jpeg_fast_path
-        if self._service_metrics is None:
-            return self._pipeline(
-                data, metrics, edge_mode, max_pixels=max_pixels, jpeg_fast_path=fast_path
-            )
         timings: dict[str, float] = {}
         try:
             return self._pipeline(
                 data,
                 metrics,
                 edge_mode,
-                max_pixels=max_pixels,
+                max_pixels=self._settings.max_image_pixels,
                 timings=timings,
-                jpeg_fast_path=fast_path,
+                jpeg_fast_path=self._settings.jpeg_fast_path,
             )
         finally:
-            self._service_metrics.observe_stages(timings)
+            if self._service_metrics is not None:
+                self._service_metrics.observe_stages(timings)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -42,6 +42,8 @@ class Settings:
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     #: Large JPEGs decoded from their DC coefficients (off: always through Pillow).
     jpeg_fast_path: bool = True
+    #: Analyses one worker runs at once; also its memory bound (see analyzer.py).
+    analysis_threads: int = 4
     #: host or host:port entries (lower case) the URL endpoint may fetch although they
     #: resolve to private or loopback addresses.
     url_fetch_allowlist: frozenset[str] = frozenset()
@@ -64,6 +66,7 @@ class Settings:
             port=_int(env, "PORT", 8080, minimum=1, maximum=65535),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS, minimum=1),
             jpeg_fast_path=_bool(env, "JPEG_FAST_PATH", True),
+            analysis_threads=_int(env, "ANALYSIS_THREADS", 4, minimum=1, maximum=256),
             url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
         )
 
