@@ -26,9 +26,12 @@ from live_server import GUNICORN, free_port, wait_until_healthy  # noqa: E402
 
 PATH = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
 CONNECTIONS = 8
+#: name -> (WSGI app, extra environment). The service runs twice: with the JPEG DC reader
+#: (the default) and without it (JPEG_FAST_PATH=false, Pillow's draft decoding).
 APPS = {
-    "service": "image_insights.wsgi:app",
-    "reference": "reference_app:app",
+    "service": ("image_insights.wsgi:app", {}),
+    "service, fast path off": ("image_insights.wsgi:app", {"JPEG_FAST_PATH": "false"}),
+    "reference": ("reference_app:app", {}),
 }
 
 
@@ -76,9 +79,9 @@ def run_wrk(port: int, body: Path, content_type: str, seconds: int) -> dict[str,
     }
 
 
-def serve(app: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def serve(app: str, port: int, log: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "CACHE_ENABLED": "false",
-           "ENABLE_DETAILED_LOGGING": "false"}
+           "ENABLE_DETAILED_LOGGING": "false", **extra_env}
     process = subprocess.Popen(
         [str(GUNICORN), "--config", "gunicorn.conf.py", "--pythonpath", str(Path(__file__).parent), app],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
@@ -104,9 +107,9 @@ def main() -> None:
             body, content_type = multipart_file(data, folder)
             measured: dict[str, list[dict[str, float]]] = {name: [] for name in APPS}
             for _ in range(args.rounds):
-                for name, app in APPS.items():
+                for name, (app, extra_env) in APPS.items():
                     port = free_port()
-                    process = serve(app, port, folder / f"{name}.log")
+                    process = serve(app, port, folder / f"{name}.log", extra_env)
                     try:
                         run_wrk(port, body, content_type, 3)  # warm-up
                         measured[name].append(run_wrk(port, body, content_type, args.seconds))
@@ -117,19 +120,22 @@ def main() -> None:
                 name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
                 for name, runs in measured.items()
             }
-            rows.append((label, med["service"], med["reference"]))
+            rows.append((label, med["service"], med["reference"], med["service, fast path off"]))
 
     print(f"wrk -t2 -c{CONNECTIONS} -d{args.seconds}s, cache off, metrics=brightness,median,"
           f"histogram, edge_mode=all; medians of {args.rounds} round(s)\n")  # fmt: skip
     print("| image | service req/s | p50 ms | p99 ms | reference req/s | p50 ms | p99 ms "
-          "| req/s ratio | service p99/p50 | errors (non-2xx, socket) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for label, svc, ref in rows:
+          "| req/s ratio | service p99/p50 | errors (non-2xx, socket) "
+          "| fast path off: req/s | p50 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, svc, ref, off in rows:
         print(
             f"| {label} | {svc['rps']:.1f} | {svc['p50']:.1f} | {svc['p99']:.1f} "
             f"| {ref['rps']:.1f} | {ref['p50']:.1f} | {ref['p99']:.1f} "
             f"| {_ratio(svc['rps'], ref['rps'])} | {svc['p99'] / svc['p50']:.2f} "
-            f"| {int(svc['non_2xx'])}, {int(svc['socket_errors'])} |"
+            f"| {int(svc['non_2xx'] + ref['non_2xx'])}, "
+            f"{int(svc['socket_errors'] + ref['socket_errors'])} "
+            f"| {off['rps']:.1f} | {off['p50']:.1f} |"
         )
 
 
