@@ -18,7 +18,7 @@ FUZZ_SECONDS_IN_TEST ?= 20
 FUZZ_SECONDS ?= 600
 RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
 
-.PHONY: setup test test-rust test-python test-worker fuzz stress serve bench clean
+.PHONY: setup test test-rust test-python test-worker test-image fuzz stress serve bench clean
 
 setup: $(STAMP)-core
 
@@ -40,7 +40,7 @@ $(STAMP)-core: $(STAMP)-deps $(RUST_SOURCES) $(shell find python -name '*.py' -o
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet --release
 	touch $@
 
-test: test-rust test-python test-worker
+test: test-rust test-python test-worker test-image
 
 test-rust:
 	cargo test --quiet --workspace
@@ -56,6 +56,11 @@ test-python: setup
 # end-to-end test through `wrangler dev` against the real service.
 test-worker: setup
 	cd worker && npm ci --no-audit --no-fund && npm run typecheck && npm run build && npm test
+
+# The container image: base-image stand-ins, podman build of the real Dockerfile, then the
+# image's own command served from its exported root filesystem (see docs/CONTAINER.md).
+test-image: setup
+	scripts/test-image.sh
 
 # Long campaigns: every fuzzing harness for FUZZ_SECONDS each; the load and fault campaigns
 # that write docs/RELIABILITY.md.
