@@ -14,7 +14,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import synthetic
+from http_helpers import multipart
 from live_server import ROOT, LiveServer
 from procfs import children, peak_rss_bytes, rss_bytes
 
@@ -38,12 +38,9 @@ MAX_REQUESTS_PER_THREAD = 20_000
 
 
 def multipart_body(data: bytes, content_type: str) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"i\"\r\n"
-        f"Content-Type: {content_type}\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
+    """A one-part upload body and its Content-Type."""
+    body, headers = multipart([("image", data, content_type)])
+    return body, headers["Content-Type"]
 
 
 def small_jpeg() -> bytes:

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benches"))
 
+from http_helpers import multipart  # noqa: E402
 from inputs import REAL_PHOTOS_DIR, encoded  # noqa: E402
 from live_server import GUNICORN, free_port, wait_until_healthy  # noqa: E402
 
@@ -47,14 +48,11 @@ def inputs() -> dict[str, bytes]:
 
 
 def multipart_file(data: bytes, folder: Path) -> tuple[Path, str]:
-    boundary = uuid.uuid4().hex
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="i.jpg"\r\n'
-        f"Content-Type: image/jpeg\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    path = folder / f"{boundary}.body"
+    """Writes a one-part upload body for wrk to send; returns its path and Content-Type."""
+    body, headers = multipart([("image", data, "image/jpeg")])
+    path = folder / f"{uuid.uuid4().hex}.body"
     path.write_bytes(body)
-    return path, f"multipart/form-data; boundary={boundary}"
+    return path, headers["Content-Type"]
 
 
 def run_wrk(port: int, body: Path, content_type: str, seconds: int) -> dict[str, float]:
