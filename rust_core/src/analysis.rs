@@ -8,7 +8,7 @@ use crate::error::CoreError;
 use crate::histogram::{buckets_from_fine, fine_bin, luma_from_fine, BUCKETS, FINE_BINS, LUMA_BINS};
 use crate::luminance::{scaled_pixel, Layout, SCALE};
 use crate::quantiles::{interpolate, percentile_ranks, RankSelector};
-use crate::sharpness::laplacian_std_dev;
+use crate::sharpness::Laplacian;
 
 /// Which of the costlier statistics to compute (luminance statistics are always computed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,6 +121,7 @@ pub fn analyze(
     let channels = layout.channels();
     let expected = width
         .checked_mul(height)
+        .filter(|&n| (n as u64) < 1 << 32)
         .and_then(|n| n.checked_mul(channels))
         .ok_or(CoreError::TooLarge { width, height })?;
     if pixels.len() != expected {
@@ -144,8 +145,10 @@ pub fn analyze(
 /// histogram and every rank come) is kept twice, even and odd pixels apart: neighbouring
 /// pixels of a photo mostly fall in the same bin, and one copy would make every increment
 /// wait for the previous one.
+/// The copies count in 32 bits (20 KB together: they stay in L1); `analyze` refuses images
+/// of 2^32 pixels or more, so no count can overflow.
 struct Accumulator {
-    fine: Box<[[u64; FINE_BINS]; 2]>,
+    fine: Box<[[u32; FINE_BINS]; 2]>,
     sum: u64,
     squares: u128,
 }
@@ -192,9 +195,9 @@ impl Accumulator {
 
     /// The fine histogram, both copies added.
     fn fine_total(&self) -> Box<[u64; FINE_BINS]> {
-        let mut total = Box::new(self.fine[0]);
-        for (t, odd) in total.iter_mut().zip(self.fine[1].iter()) {
-            *t += odd;
+        let mut total = Box::new([0u64; FINE_BINS]);
+        for ((t, even), odd) in total.iter_mut().zip(self.fine[0]).zip(self.fine[1]) {
+            *t = even as u64 + odd as u64;
         }
         total
     }
@@ -204,18 +207,36 @@ fn sum_values(values: &[u32]) -> u64 {
     values.iter().map(|&v| v as u64).sum()
 }
 
+/// Images up to this many pixels keep every pixel's luminance (4 bytes each) for the second
+/// pass, which then reads it back instead of computing it again; larger ones keep three rows
+/// (for the Laplacian) and recompute, since writing and reading back a buffer that size costs
+/// more memory traffic and page faults than the arithmetic it saves.
+const KEEP_VALUES_MAX_PIXELS: usize = 1 << 20;
+
 fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extras) -> Analysis {
+    run_with::<C>(pixels, width, height, extras, width * height <= KEEP_VALUES_MAX_PIXELS)
+}
+
+fn run_with<const C: usize>(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    extras: Extras,
+    keep_values: bool,
+) -> Analysis {
     let strips = Strips::new(width, height);
     let middle = strips.middle_columns();
     let mut acc = Accumulator::new();
     let mut edges = EdgeSums::default();
     let mut colours = extras.colours.then(ColourAccumulator::default);
-    // Every pixel's scaled luminance, kept for the second pass and the Laplacian (4 bytes a
-    // pixel: cheaper to read back than to compute again).
-    let mut all_values = vec![0u32; width * height];
+    let mut laplacian = extras.sharpness.then(Laplacian::default);
+    // Row y's luminance goes to slot y (all rows kept) or y mod 3 (a ring of three rows).
+    let slots = if keep_values { height } else { 3 };
+    let mut stored = vec![0u32; width * slots];
 
-    let rows = pixels.chunks_exact(width * C).zip(all_values.chunks_exact_mut(width));
-    for (y, (row, values)) in rows.enumerate() {
+    for (y, row) in pixels.chunks_exact(width * C).enumerate() {
+        let slot = y % slots;
+        let values = &mut stored[slot * width..(slot + 1) * width];
         let whole = acc.add_row::<C>(row, values);
         let left = sum_values(&values[..strips.side]);
         let right = sum_values(&values[width - strips.side..]);
@@ -225,6 +246,10 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         if let Some(colours) = colours.as_mut() {
             colours.add_row::<C>(row, y, &strips);
         }
+        if let (Some(laplacian), true) = (laplacian.as_mut(), y >= 2) {
+            let row_at = |r: usize| &stored[(r % slots) * width..(r % slots + 1) * width];
+            laplacian.add_row(row_at(y - 2), row_at(y - 1), row_at(y));
+        }
     }
 
     let n = (width * height) as u64;
@@ -233,8 +258,10 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
     let ranks = [0, n - 1, (n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
     let fine = acc.fine_total();
     let mut selector = RankSelector::new(&fine, n, ranks);
-    for &v in &all_values {
-        selector.observe(v);
+    if keep_values {
+        stored.iter().for_each(|&v| selector.observe(v));
+    } else {
+        pixels.chunks_exact(C).for_each(|px| selector.observe(scaled_pixel::<C>(px)));
     }
     let [min, max, median_low, median_high, p5a, p5b, p95a, p95b] = selector.finish();
 
@@ -253,7 +280,7 @@ fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extra
         luma_histogram: luma_from_fine(&fine),
         strips,
         edge_sums: edges,
-        sharpness: extras.sharpness.then(|| laplacian_std_dev(&all_values, width)),
+        sharpness: laplacian.map(|l| l.std_dev()),
         colours: colours.map(|mut c| {
             let total = c.finish();
             Colours {
@@ -362,6 +389,24 @@ mod tests {
         assert_eq!(a.colours.unwrap().opaque_pixels, 2);
         assert_eq!(b.colours.as_ref().unwrap().opaque_pixels, 1);
         assert_eq!(b.colours.unwrap().average, Some([40, 50, 60]));
+    }
+
+    #[test]
+    fn large_image_path_agrees_with_kept_values() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for (w, h) in [(1, 1), (1, 7), (7, 1), (2, 2), (3, 3), (17, 9), (64, 33)] {
+            let pixels: Vec<u8> = (0..w * h * 3)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 7 * 40) as u8
+                })
+                .collect();
+            let kept = run_with::<3>(&pixels, w, h, ALL, true);
+            let ring = run_with::<3>(&pixels, w, h, ALL, false);
+            assert_eq!(kept, ring, "{w}x{h}");
+        }
     }
 
     #[test]

@@ -10,20 +10,20 @@ use crate::luminance::SCALE;
 /// (|Laplacian| < 4 x 2550000, so a square is below 1.05e14).
 const RUN: usize = 65_536;
 
-/// Standard deviation of the Laplacian, in luminance units, of a `width`-wide image of scaled
-/// luminance `values` (row-major); 0 when it has no interior pixel (narrower or shorter than 3).
-pub fn laplacian_std_dev(values: &[u32], width: usize) -> f64 {
-    let height = values.len() / width.max(1);
-    if width < 3 || height < 3 {
-        return 0.0;
-    }
-    let (mut total, mut total_squares) = (0i128, 0u128);
-    for y in 1..height - 1 {
-        let up = &values[(y - 1) * width..y * width];
-        let mid = &values[y * width..(y + 1) * width];
-        let down = &values[(y + 1) * width..(y + 2) * width];
+/// The Laplacian's running sums, fed one interior row (with its neighbours) at a time.
+#[derive(Debug, Default)]
+pub struct Laplacian {
+    sum: i128,
+    squares: u128,
+    count: u64,
+}
+
+impl Laplacian {
+    /// Adds the Laplacian of the interior pixels of row `mid`, given the rows around it.
+    pub fn add_row(&mut self, up: &[u32], mid: &[u32], down: &[u32]) {
+        let width = mid.len();
         let mut start = 1;
-        while start < width - 1 {
+        while start + 1 < width {
             let end = (start + RUN).min(width - 1);
             let (mut sum, mut squares) = (0i64, 0u64);
             // |Laplacian| < 4 x 2550000 fits an i32; its square needs 64 bits.
@@ -32,14 +32,33 @@ pub fn laplacian_std_dev(values: &[u32], width: usize) -> f64 {
                 sum += lap as i64;
                 squares += (lap as i64 * lap as i64) as u64;
             }
-            total += sum as i128;
-            total_squares += squares as u128;
+            self.sum += sum as i128;
+            self.squares += squares as u128;
+            self.count += (end - start) as u64;
             start = end;
         }
     }
-    let n = ((width - 2) * (height - 2)) as i128;
-    let exact = n * total_squares as i128 - total * total;
-    (exact as f64 / (n as f64 * n as f64)).sqrt() / SCALE as f64
+
+    /// Standard deviation in luminance units; 0 when no interior pixel was added (images
+    /// narrower or shorter than 3).
+    pub fn std_dev(&self) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let n = self.count as i128;
+        let exact = n * self.squares as i128 - self.sum * self.sum;
+        (exact as f64 / (n as f64 * n as f64)).sqrt() / SCALE as f64
+    }
+}
+
+/// Standard deviation of the Laplacian of a `width`-wide image of scaled luminance `values`.
+pub fn laplacian_std_dev(values: &[u32], width: usize) -> f64 {
+    let mut laplacian = Laplacian::default();
+    let rows: Vec<&[u32]> = values.chunks_exact(width.max(1)).collect();
+    for window in rows.windows(3) {
+        laplacian.add_row(window[0], window[1], window[2]);
+    }
+    laplacian.std_dev()
 }
 
 #[cfg(test)]
