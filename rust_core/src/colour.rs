@@ -199,19 +199,28 @@ impl ColourAccumulator {
     pub fn dominant_colours(&self) -> Vec<DominantColour> {
         let mut order: Vec<usize> = (0..QUANT_BINS).filter(|&i| self.bins[i].count > 0).collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(self.bins[i].count), i));
-        let mut clusters: Vec<(usize, ColourSum)> = Vec::new();
+        // Cluster index (+1) of each seed bin, so a bin finds "the first cluster whose seed is
+        // its neighbour" by looking at its 27 neighbouring bins, not at every cluster.
+        let mut seed_of_bin = vec![0u32; QUANT_BINS];
+        let mut clusters: Vec<ColourSum> = Vec::new();
         for bin in order {
-            match clusters.iter_mut().find(|(seed, _)| neighbours(*seed, bin)) {
-                Some((_, sum)) => sum.merge(&self.bins[bin]),
-                None => clusters.push((bin, self.bins[bin])),
+            let first_neighbour_seed = neighbourhood(bin)
+                .filter_map(|other| seed_of_bin[other].checked_sub(1))
+                .min();
+            match first_neighbour_seed {
+                Some(cluster) => clusters[cluster as usize].merge(&self.bins[bin]),
+                None => {
+                    clusters.push(self.bins[bin]);
+                    seed_of_bin[bin] = clusters.len() as u32;
+                }
             }
         }
         // Stable: equal counts keep the order in which the clusters were seeded.
-        clusters.sort_by_key(|(_, sum)| std::cmp::Reverse(sum.count));
+        clusters.sort_by_key(|sum| std::cmp::Reverse(sum.count));
         clusters
             .iter()
             .take(MAX_DOMINANT)
-            .filter_map(|(_, sum)| sum.mean().map(|rgb| DominantColour { rgb, count: sum.count }))
+            .filter_map(|sum| sum.mean().map(|rgb| DominantColour { rgb, count: sum.count }))
             .collect()
     }
 }
@@ -227,10 +236,14 @@ fn strip_sum<const C: usize>(pixels: &[u8]) -> ColourSum {
     sum
 }
 
-/// Whether two quantised bins are at most one level apart on every channel.
-fn neighbours(a: usize, b: usize) -> bool {
-    let level = |bin: usize, shift: u32| ((bin >> shift) & (QUANT_LEVELS - 1)) as i32;
-    [8, 4, 0].iter().all(|&shift| (level(a, shift) - level(b, shift)).abs() <= 1)
+/// The bins at most one level away from `bin` on every channel (itself included).
+fn neighbourhood(bin: usize) -> impl Iterator<Item = usize> {
+    let level = |shift: u32| ((bin >> shift) & (QUANT_LEVELS - 1)) as i32;
+    let (r, g, b) = (level(8), level(4), level(0));
+    let near = |value: i32| (value - 1).max(0)..=(value + 1).min(QUANT_LEVELS as i32 - 1);
+    near(r).flat_map(move |r2| {
+        near(g).flat_map(move |g2| near(b).map(move |b2| ((r2 << 8) | (g2 << 4) | b2) as usize))
+    })
 }
 
 #[cfg(test)]
