@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -71,14 +72,17 @@ class _AnalysisResource:
         req: falcon.Request,
         resp: falcon.Response,
         started: float,
-        key: str,
-        compute: Any,
+        make_key: Callable[[], str],
+        compute: Callable[[], dict[str, Any]],
     ) -> None:
-        result = self._cache.get(key)
+        # The key hashes the whole image: not worth computing when nothing is cached.
+        key = make_key() if self._cache.enabled else ""
+        result = self._cache.get(key) if key else None
         cached = result is not None
         if result is None:
             result = compute()
-            self._cache.put(key, result)
+            if key:
+                self._cache.put(key, result)
         req.context.image_size = (result["width"], result["height"])
         req.context.cache_hit = cached
         result["cached"] = cached
@@ -107,9 +111,12 @@ class UploadAnalysis(_AnalysisResource):
         if upload.size == 0:
             raise http_errors.empty_image()
 
-        key = cache_keys.upload_key(upload.data, metrics, edge_mode)
         self._answer(
-            req, resp, started, key, lambda: self._analyzer(upload.data, metrics, edge_mode)
+            req,
+            resp,
+            started,
+            lambda: cache_keys.upload_key(upload.data, metrics, edge_mode),
+            lambda: self._analyzer(upload.data, metrics, edge_mode),
         )
 
     @staticmethod
@@ -178,8 +185,13 @@ class UrlAnalysis(_AnalysisResource):
             req.context.upload_bytes = len(data)
             return self._analyzer(data, metrics, edge_mode)
 
-        key = cache_keys.url_key(url.strip(), metrics, edge_mode)
-        self._answer(req, resp, started, key, download_and_analyze)
+        self._answer(
+            req,
+            resp,
+            started,
+            lambda: cache_keys.url_key(url.strip(), metrics, edge_mode),
+            download_and_analyze,
+        )
 
 
 def _parse_url_body(req: falcon.Request) -> tuple[str, str | None, str | None]:
