@@ -49,6 +49,7 @@ COPY scripts/fetch_doc_assets.py /tmp/
 RUN python /tmp/fetch_doc_assets.py python/image_insights/static/vendor
 
 COPY Cargo.toml Cargo.lock pyproject.toml README.md ./
+COPY .cargo .cargo
 COPY rust_core rust_core
 COPY python python
 # The crate registry and target/ live in build caches, so a source change recompiles only

@@ -16,7 +16,7 @@ STAMP := $(VENV)/.stamp
 # Seconds each fuzzing harness runs: briefly in `make test`, longer in `make fuzz`.
 FUZZ_SECONDS_IN_TEST ?= 20
 FUZZ_SECONDS ?= 600
-RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml
+RUST_SOURCES := $(shell find rust_core/src -name '*.rs') rust_core/Cargo.toml Cargo.toml .cargo/config.toml
 
 .PHONY: setup test test-rust test-python test-worker test-image fuzz stress serve bench clean
 
