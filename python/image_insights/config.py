@@ -11,6 +11,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .imaging import DEFAULT_MAX_PIXELS
 
@@ -20,6 +21,9 @@ Resolver = Callable[[str, int], list[str]]
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Analysis and download each have this long before the request is answered with 504/408.
 TIME_LIMIT_SECONDS = 2.0
+
+
+N = TypeVar("N", int, float)
 
 
 class SettingsError(ValueError):
@@ -90,29 +94,34 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 def _int(
     env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
 ) -> int:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise SettingsError(f"{name} must be {bounds}, got {value}")
-    return value
+    return _number(env, name, default, int, "an integer", minimum, maximum)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    return _number(env, name, default, float, "a number", minimum, None)
+
+
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: N,
+    parse: Callable[[str], N],
+    kind: str,
+    minimum: N,
+    maximum: N | None,
+) -> N:
+    """A bounded number from `env`; the default when unset or blank."""
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
     try:
-        value = float(raw.strip())
+        value = parse(raw.strip())
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not value >= minimum:
-        raise SettingsError(f"{name} must be >= {minimum}, got {raw!r}")
+        raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
+    # `not >=` also catches a NaN float.
+    if not value >= minimum or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name} must be {bounds}, got {raw.strip()}")
     return value
 
 
