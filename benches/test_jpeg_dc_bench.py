@@ -52,9 +52,13 @@ def dc_decode(data: bytes) -> tuple:
 
 def draft_decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
-    width, height = image.size
-    image.draft("RGB", ((width + 7) // 8, (height + 7) // 8))
+    # Pillow picks the largest scale whose image is at least the requested size, by
+    # integer division: (1, 1) asks for 1/8. (Asking for the rounded-up eighth size,
+    # ceil(3330 / 8) = 417, would get 1/4, since 3330 // 417 = 7.)
+    image.draft("RGB", (1, 1))
     image.load()
+    width, height = image.size
+    assert (width, height) == ((5000 + 7) // 8, (3330 + 7) // 8), image.size
     return image
 
 

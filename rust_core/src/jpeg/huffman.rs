@@ -130,6 +130,11 @@ impl HuffmanTable {
             reader.consume(total);
             return Ok((symbol, extend(raw, size)));
         }
+        if total != 0 {
+            // No magnitude bits: a zero DC difference, EOB, ZRL or EOBn.
+            reader.consume(total);
+            return Ok((symbol, 0));
+        }
         let symbol = self.decode(reader)?;
         Ok((symbol, reader.receive_extend(u32::from(symbol & 15))))
     }
@@ -184,17 +189,17 @@ impl HuffmanTable {
     }
 }
 
-/// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value.
+/// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value. Branch-free:
+/// the sign of a coefficient is a coin toss, which a branch would mispredict half the time.
 #[inline(always)]
 pub(super) fn extend(raw: u32, size: u32) -> i32 {
-    let value = raw as i32;
     if size == 0 {
-        0
-    } else if value < (1 << (size - 1)) {
-        value - (1 << size) + 1
-    } else {
-        value
+        return 0;
     }
+    let value = raw as i32;
+    // -1 when the top magnitude bit is clear (a negative value), else 0.
+    let negative = (value - (1 << (size - 1))) >> 31;
+    value + (negative & ((-1i32).wrapping_shl(size) + 1))
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ mod scan;
 use crate::error::CoreError;
 use headers::{parse_huffman, parse_quantisation, Frame, Scan};
 use huffman::HuffmanTable;
-use scan::{decode_scan, Plane, Tables};
+use scan::{decode_scan, AcBlock, Plane, Tables};
+use std::cell::RefCell;
 
 /// An eighth-scale image: `ceil(source / 8)` on each side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,8 +193,8 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<DcImage, CoreError> {
-        let frame = self.frame.ok_or_else(|| malformed("no frame"))?;
+    fn finish(&mut self) -> Result<DcImage, CoreError> {
+        let frame = self.frame.take().ok_or_else(|| malformed("no frame"))?;
         if self.planes.iter().any(|plane| plane.quantisation.is_none()) {
             return Err(malformed("a component was never coded"));
         }
@@ -225,34 +226,87 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// One zeroed plane of coefficients per component, covering whole MCUs: the DC term only,
-/// except for the chroma of 4:2:0, whose AC terms libjpeg uses at this scale (see
-/// `output`).
+/// One zeroed plane of coefficients per component, covering whole MCUs: the DC terms,
+/// and for the chroma of 4:2:0 the AC terms libjpeg uses at this scale (see `output`).
 fn allocate_planes(frame: &Frame) -> Result<Vec<Plane>, CoreError> {
     frame
         .components
         .iter()
         .map(|c| {
             let (across, down) = (frame.mcus_across * c.h, frame.mcus_down * c.v);
-            let stride = if output::reduced_by_idct(frame, c) {
-                64
+            let blocks = across * down;
+            let ac_blocks = if output::reduced_by_idct(frame, c) {
+                blocks
             } else {
-                1
+                0
             };
-            let len = across * down * stride;
-            let mut coefficients = Vec::new();
-            coefficients
-                .try_reserve_exact(len)
-                .map_err(|_| malformed("out of memory"))?;
-            coefficients.resize(len, 0);
             Ok(Plane {
                 across,
-                stride,
-                coefficients,
+                dc: zeroed(blocks)?,
+                ac: ac_storage(ac_blocks)?,
                 quantisation: None,
             })
         })
         .collect()
+}
+
+/// `len` default values, or an error rather than an abort when memory runs out.
+fn zeroed<T: Clone + Default>(len: usize) -> Result<Vec<T>, CoreError> {
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(len)
+        .map_err(|_| malformed("out of memory"))?;
+    values.resize(len, T::default());
+    Ok(values)
+}
+
+/// Bytes of AC storage a thread keeps between decodes.
+const KEEP_AC_BYTES: usize = 16 << 20;
+
+thread_local! {
+    /// The AC storage of this thread's last decode, for the next one. Faulting in several
+    /// megabytes of fresh pages took longer than decoding the chroma into them
+    /// (docs/BENCHMARKS.md), so up to KEEP_AC_BYTES (the two chroma planes of a 36-megapixel
+    /// photo) stay with the thread.
+    static SPARE_AC: RefCell<Vec<Vec<AcBlock>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `len` zeroed AC blocks, in storage an earlier decode on this thread left when it can.
+fn ac_storage(len: usize) -> Result<Vec<AcBlock>, CoreError> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let mut blocks = SPARE_AC
+        .with(|spare| spare.borrow_mut().pop())
+        .unwrap_or_default();
+    blocks.clear();
+    blocks
+        .try_reserve_exact(len)
+        .map_err(|_| malformed("out of memory"))?;
+    blocks.resize(len, AcBlock::default());
+    Ok(blocks)
+}
+
+/// Keeps `blocks` for the next decode on this thread, within KEEP_AC_BYTES.
+fn recycle(blocks: Vec<AcBlock>) {
+    let bytes = |blocks: &Vec<AcBlock>| blocks.capacity() * std::mem::size_of::<AcBlock>();
+    if blocks.capacity() == 0 {
+        return;
+    }
+    SPARE_AC.with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.iter().map(bytes).sum::<usize>() + bytes(&blocks) <= KEEP_AC_BYTES {
+            spare.push(blocks);
+        }
+    });
+}
+
+impl Drop for Decoder<'_> {
+    fn drop(&mut self) {
+        for plane in &mut self.planes {
+            recycle(std::mem::take(&mut plane.ac));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,19 +5,31 @@
 //! JFIF YCbCr to RGB in 16-bit fixed point.
 
 use super::headers::{Component, Frame};
-use super::scan::Plane;
+use super::scan::{AcBlock, Plane, USED_AC, USED_MASK};
 
 /// libjpeg's range limit after an inverse DCT: a level-shifted sample clamps to 0..=255
 /// inside -384..=383 and wraps every 1024 levels outside (only corrupt data gets there).
 #[inline(always)]
 fn range_limit(value: i64) -> u8 {
-    match value & 1023 {
-        m @ 0..=127 => (m + 128) as u8,
-        128..=511 => 255,
-        512..=895 => 0,
-        m => (m - 896) as u8,
-    }
+    RANGE_LIMIT[(value & 1023) as usize]
 }
+
+/// `range_limit` as a table, indexed by the sample modulo 1024 (branches on the sample
+/// would be unpredictable).
+const RANGE_LIMIT: [u8; 1024] = {
+    let mut table = [0u8; 1024];
+    let mut m = 0;
+    while m < 1024 {
+        table[m] = match m {
+            0..=127 => (m + 128) as u8,
+            128..=511 => 255,
+            512..=895 => 0,
+            _ => (m - 896) as u8,
+        };
+        m += 1;
+    }
+    table
+};
 
 /// `(value + half) >> bits`: fixed point to integer, rounding halves up.
 #[inline(always)]
@@ -48,33 +60,41 @@ const PASS1_BITS: u32 = 2;
 /// the coefficients 1, 3, 5, 7 (c_k = cos(k pi / 16)).
 const ODD_WEIGHTS: [(usize, i64); 4] = [(1, 29692), (3, -10426), (5, 6967), (7, -5906)];
 
-/// The AC coefficients the 2x2 reduction reads: rows and columns 0, 1, 3, 5, 7.
-const USED_AC: [usize; 24] = [
-    1, 3, 5, 7, 8, 9, 11, 13, 15, 24, 25, 27, 29, 31, 40, 41, 43, 45, 47, 56, 57, 59, 61, 63,
-];
-
-/// The 2x2 reduced inverse DCT of one block (natural order) with its quantisation table:
-/// a 2-point inverse DCT on columns 0, 1, 3, 5, 7 then on the two rows (the even
+/// The 2x2 reduced inverse DCT of one block, kept as its DC term and an `AcBlock`: a
+/// 2-point inverse DCT on columns 0, 1, 3, 5, 7, then on the two rows (the even
 /// coefficients other than DC cancel at these points).
-fn idct_2x2(block: &[i16; 64], table: &[u16; 64]) -> [[u8; 2]; 2] {
-    if USED_AC.iter().all(|&i| block[i] == 0) {
+fn idct_2x2(dc: i16, ac: &AcBlock, table: &[u16; 64]) -> [[u8; 2]; 2] {
+    if ac.nonzero & USED_MASK == 0 {
         // A flat block (as most chroma blocks are): both passes reduce to the DC sample.
-        return [[dc_sample(block[0], table[0]); 2]; 2];
+        return [[dc_sample(dc, table[0]); 2]; 2];
     }
-    let dequantised = |i: usize| i64::from(block[i]) * i64::from(table[i]);
-    let mut work = [[0i64; 8]; 2];
-    for column in [0, 1, 3, 5, 7] {
-        let even = dequantised(column) << (IDCT_BITS + 2);
+    // The kept values are rows 0, 1, 3, 5, 7 of those columns, row by row (`USED_AC`):
+    // row 0 has no DC, so column m's row-0 term is slot m - 1 and its odd rows are
+    // slots 4 + m, 9 + m, 14 + m, 19 + m.
+    let value = |slot: usize| i64::from(ac.values[slot]) * i64::from(table[USED_AC[slot]]);
+    let (mut upper, mut lower) = ([0i64; 5], [0i64; 5]);
+    for (m, (upper, lower)) in upper.iter_mut().zip(&mut lower).enumerate() {
+        let top = if m == 0 {
+            i64::from(dc) * i64::from(table[0])
+        } else {
+            value(m - 1)
+        };
+        let even = top << (IDCT_BITS + 2);
         let odd: i64 = ODD_WEIGHTS
             .iter()
-            .map(|&(row, w)| dequantised(8 * row + column) * w)
+            .enumerate()
+            .map(|(row, &(_, w))| value(4 + 5 * row + m) * w)
             .sum();
-        work[0][column] = i64::from(descale(even + odd, IDCT_BITS - PASS1_BITS + 2) as i32);
-        work[1][column] = i64::from(descale(even - odd, IDCT_BITS - PASS1_BITS + 2) as i32);
+        *upper = i64::from(descale(even + odd, IDCT_BITS - PASS1_BITS + 2) as i32);
+        *lower = i64::from(descale(even - odd, IDCT_BITS - PASS1_BITS + 2) as i32);
     }
-    work.map(|row| {
+    [upper, lower].map(|row| {
         let even = row[0] << (IDCT_BITS + 2);
-        let odd: i64 = ODD_WEIGHTS.iter().map(|&(column, w)| row[column] * w).sum();
+        let odd: i64 = ODD_WEIGHTS
+            .iter()
+            .enumerate()
+            .map(|(column, &(_, w))| row[column + 1] * w)
+            .sum();
         let bits = IDCT_BITS + PASS1_BITS + 3 + 2;
         [
             range_limit(descale(even + odd, bits)),
@@ -123,32 +143,28 @@ struct Samples {
 
 fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Samples {
     let table = plane.quantisation.unwrap_or([1; 64]);
-    if plane.stride == 1 {
+    if plane.ac.is_empty() {
         return Samples {
-            values: plane
-                .coefficients
-                .iter()
-                .map(|&dc| dc_sample(dc, table[0]))
-                .collect(),
+            values: plane.dc.iter().map(|&dc| dc_sample(dc, table[0])).collect(),
             across: plane.across,
             ratio: (frame.h_max / component.h, frame.v_max / component.v),
         };
     }
     let across = 2 * plane.across;
-    let mut values = vec![0u8; plane.coefficients.len() / plane.stride * 4];
-    let block_row = plane.across * plane.stride;
-    for (rows, blocks) in values
+    let mut values = vec![0u8; plane.dc.len() * 4];
+    for ((rows, dcs), acs) in values
         .chunks_exact_mut(2 * across)
-        .zip(plane.coefficients.chunks_exact(block_row))
+        .zip(plane.dc.chunks_exact(plane.across))
+        .zip(plane.ac.chunks_exact(plane.across))
     {
         let (top, bottom) = rows.split_at_mut(across);
-        for ((block, top), bottom) in blocks
-            .chunks_exact(plane.stride)
+        for (((&dc, ac), top), bottom) in dcs
+            .iter()
+            .zip(acs)
             .zip(top.chunks_exact_mut(2))
             .zip(bottom.chunks_exact_mut(2))
         {
-            let block: &[i16; 64] = block.try_into().unwrap_or(&[0; 64]);
-            let [upper, lower] = idct_2x2(block, &table);
+            let [upper, lower] = idct_2x2(dc, ac, &table);
             top.copy_from_slice(&upper);
             bottom.copy_from_slice(&lower);
         }
@@ -160,6 +176,12 @@ fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Samples {
     }
 }
 
+/// The samples of a component for output row `y`.
+fn row_of(grid: &Samples, y: usize) -> &[u8] {
+    let start = (y / grid.ratio.1) * grid.across;
+    &grid.values[start..start + grid.across]
+}
+
 /// Renders the eighth-scale image: 1 channel (grey) or 3 (RGB), row-major.
 pub(super) fn render(frame: &Frame, planes: &[Plane], width: usize, height: usize) -> Vec<u8> {
     let grids: Vec<Samples> = frame
@@ -168,28 +190,38 @@ pub(super) fn render(frame: &Frame, planes: &[Plane], width: usize, height: usiz
         .zip(planes)
         .map(|(c, p)| samples(frame, c, p))
         .collect();
-    let channels = if planes.len() == 1 { 1 } else { 3 };
-    let mut pixels = vec![0u8; width * height * channels];
-    for (y, row) in pixels.chunks_exact_mut(width * channels).enumerate() {
-        let rows: Vec<&[u8]> = grids
-            .iter()
-            .map(|grid| {
-                let start = (y / grid.ratio.1) * grid.across;
-                &grid.values[start..start + grid.across]
-            })
-            .collect();
-        if channels == 1 {
-            row.copy_from_slice(&rows[0][..width]);
-            continue;
+    if let [grey] = grids.as_slice() {
+        let mut pixels = Vec::with_capacity(width * height);
+        for y in 0..height {
+            pixels.extend_from_slice(&row_of(grey, y)[..width]);
         }
-        // Ratios are 1 or 2: a shift, not a division, per pixel.
-        let [s0, s1, s2] = [0, 1, 2].map(|c| grids[c].ratio.0.trailing_zeros());
-        for (x, pixel) in row.chunks_exact_mut(3).enumerate() {
-            pixel.copy_from_slice(&ycbcr_to_rgb(
-                rows[0][x >> s0],
-                rows[1][x >> s1],
-                rows[2][x >> s2],
-            ));
+        return pixels;
+    }
+    let mut pixels = vec![0u8; width * height * 3];
+    // Chroma at half resolution across (4:2:2, and 4:2:0 in no file libjpeg reduces by
+    // the IDCT) is replicated into these rows first.
+    let mut wide = [vec![0u8; width], vec![0u8; width]];
+    for (y, row) in pixels.chunks_exact_mut(width * 3).enumerate() {
+        let luma = &row_of(&grids[0], y)[..width];
+        let mut chroma = [&[][..], &[][..]];
+        for ((grid, wide), chroma) in grids[1..].iter().zip(&mut wide).zip(&mut chroma) {
+            let samples = row_of(grid, y);
+            *chroma = if grid.ratio.0 == 1 {
+                &samples[..width]
+            } else {
+                for (pair, &sample) in wide.chunks_mut(2).zip(samples) {
+                    pair.fill(sample);
+                }
+                &wide[..]
+            };
+        }
+        for (((pixel, &y), &cb), &cr) in row
+            .chunks_exact_mut(3)
+            .zip(luma)
+            .zip(chroma[0])
+            .zip(chroma[1])
+        {
+            pixel.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
         }
     }
     pixels
@@ -218,20 +250,26 @@ mod tests {
 
     #[test]
     fn reduced_idct_of_a_flat_block_is_its_dc_sample() {
-        let mut block = [0i16; 64];
         let table = [2u16; 64];
+        // Non-zero only where the reduction does not look (zigzag 3 is natural 16).
+        let mut ignored = AcBlock::default();
+        ignored.set(3, 40);
         for dc in [-64i16, -3, 0, 5, 63] {
-            block[0] = dc;
             let flat = dc_sample(dc, 2);
-            assert_eq!(idct_2x2(&block, &table), [[flat; 2]; 2], "{dc}");
+            assert_eq!(
+                idct_2x2(dc, &AcBlock::default(), &table),
+                [[flat; 2]; 2],
+                "{dc}"
+            );
+            assert_eq!(idct_2x2(dc, &ignored, &table), [[flat; 2]; 2], "{dc}");
         }
     }
 
     #[test]
     fn reduced_idct_splits_a_horizontal_ramp_left_and_right() {
-        let mut block = [0i16; 64];
-        block[1] = 10; // the first horizontal cosine: left half brighter than the right
-        let [top, bottom] = idct_2x2(&block, &[8; 64]);
+        let mut block = AcBlock::default();
+        block.set(1, 10); // the first horizontal cosine: left half brighter than the right
+        let [top, bottom] = idct_2x2(0, &block, &[8; 64]);
         assert_eq!(top, bottom);
         assert!(top[0] > 128 && top[1] < 128 && u16::from(top[0]) + u16::from(top[1]) == 256);
     }

@@ -1,8 +1,9 @@
-//! Entropy-coded scans, DC coefficients only (T.81 F.2.2, G.1.2.1).
+//! Entropy-coded scans (T.81 F.2.2, G.1.2).
 //!
 //! Sequential scans decode each block's DC difference and read past its AC symbols.
 //! Progressive DC scans are decoded (first scans and refinements); progressive AC scans
-//! are skipped whole by looking for the marker that ends them.
+//! are skipped whole by looking for the marker that ends them, except for the components
+//! whose AC terms the output needs (`Plane::ac`).
 
 use super::bits::{next_marker, BitReader};
 use super::headers::{Frame, Scan};
@@ -19,13 +20,86 @@ pub(super) const NATURAL_ORDER: [usize; 80] = [
     63, 63, 63, 63, 63, 63,
 ];
 
-/// The coefficients kept of one component, `stride` per block (1: DC only; 64: all of
-/// them, for the chroma of 4:2:0, which libjpeg reduces with a 2x2 inverse DCT at this
-/// scale), in rows of `across` blocks, natural order, 16 bits wide as libjpeg keeps them.
+/// The AC coefficients (natural order) that libjpeg's 2x2 reduced inverse DCT reads: rows
+/// and columns 0, 1, 3, 5, 7. They are all an `AcBlock` keeps the values of.
+pub(super) const USED_AC: [usize; 24] = [
+    1, 3, 5, 7, 8, 9, 11, 13, 15, 24, 25, 27, 29, 31, 40, 41, 43, 45, 47, 56, 57, 59, 61, 63,
+];
+
+/// Marks a zigzag position whose value an `AcBlock` does not keep.
+const UNUSED: u8 = u8::MAX;
+
+/// Zigzag position -> index into `AcBlock::values`, or `UNUSED`.
+const SLOT: [u8; 64] = {
+    let mut slots = [UNUSED; 64];
+    let mut zigzag = 1;
+    while zigzag < 64 {
+        let mut slot = 0;
+        while slot < USED_AC.len() {
+            if USED_AC[slot] == NATURAL_ORDER[zigzag] {
+                slots[zigzag] = slot as u8;
+            }
+            slot += 1;
+        }
+        zigzag += 1;
+    }
+    slots
+};
+
+/// Bits of `AcBlock::nonzero` for the positions whose values are kept.
+pub(super) const USED_MASK: u64 = {
+    let mut mask = 0;
+    let mut zigzag = 0;
+    while zigzag < 64 {
+        if SLOT[zigzag] != UNUSED {
+            mask |= 1 << zigzag;
+        }
+        zigzag += 1;
+    }
+    mask
+};
+
+/// The AC terms kept of one block: the values the 2x2 reduction reads (56 bytes instead
+/// of 128 for a whole block), and which of all 63 are non-zero, which is what a
+/// progressive refinement scan needs to know of the others.
+#[derive(Clone, Copy, Default)]
+pub(super) struct AcBlock {
+    /// Values at the natural positions of `USED_AC`, in that order.
+    pub values: [i16; 24],
+    /// Bit k set when the coefficient at zigzag position k is non-zero.
+    pub nonzero: u64,
+}
+
+impl AcBlock {
+    /// The value at natural position `natural` (0 when it is not kept).
+    #[cfg(test)]
+    pub(super) fn at(&self, natural: usize) -> i16 {
+        USED_AC
+            .iter()
+            .position(|&n| n == natural)
+            .map_or(0, |slot| self.values[slot])
+    }
+
+    /// Stores the coefficient at zigzag position `k` (past 63, as libjpeg does, at 63).
+    #[inline(always)]
+    pub(super) fn set(&mut self, k: usize, value: i16) {
+        let k = k.min(63);
+        self.nonzero = (self.nonzero & !(1 << k)) | (u64::from(value != 0) << k);
+        if let Some(slot) = self.values.get_mut(usize::from(SLOT[k])) {
+            *slot = value;
+        }
+    }
+}
+
+/// The coefficients kept of one component, in rows of `across` blocks that cover whole
+/// MCUs, 16 bits wide as libjpeg keeps them.
 pub(super) struct Plane {
     pub across: usize,
-    pub stride: usize,
-    pub coefficients: Vec<i16>,
+    /// Every block's DC coefficient.
+    pub dc: Vec<i16>,
+    /// The AC terms of every block, for the chroma of 4:2:0, which libjpeg reduces with
+    /// a 2x2 inverse DCT at this scale; empty for the other components.
+    pub ac: Vec<AcBlock>,
     /// The quantisation table (natural order), latched at the component's first scan.
     pub quantisation: Option<[u16; 64]>,
 }
@@ -36,6 +110,7 @@ pub(super) struct Tables<'t> {
     pub ac: &'t [Option<HuffmanTable>; 4],
 }
 
+/// What a scan codes, and so how each block of it is read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Baseline or extended sequential: DC difference, then the AC symbols.
@@ -47,6 +122,24 @@ enum Kind {
     /// Progressive AC scans of a component whose AC coefficients are kept (G.1.2.2, G.1.2.3).
     AcFirst,
     AcRefine,
+}
+
+/// State that a restart interval resets: DC predictions and the end-of-band run.
+#[derive(Default)]
+struct Run {
+    predictions: [i32; 4],
+    end_of_band: u32,
+}
+
+/// One block of an MCU: the scan component it belongs to and where it sits in its plane,
+/// as `row * down + col * across + offset`.
+#[derive(Clone, Copy)]
+struct McuBlock {
+    slot: usize,
+    index: usize,
+    down: usize,
+    across: usize,
+    offset: usize,
 }
 
 /// Decodes the scan whose entropy-coded data starts at `data[pos]` and returns the
@@ -68,116 +161,93 @@ pub(super) fn decode_scan(
         (true, _, _) => Kind::AcRefine,
     };
     if matches!(kind, Kind::AcFirst | Kind::AcRefine)
-        && planes[scan.components[0].index].stride == 1
+        && planes[scan.components[0].index].ac.is_empty()
     {
         // Only the DC term of this component is wanted: skip the scan without decoding it.
         return next_marker(data, pos, true).ok_or_else(|| malformed("scan never ends"));
     }
-    let mut blocks = Vec::with_capacity(scan.components.len());
-    for sc in &scan.components {
-        let dc = match kind {
-            Kind::Sequential | Kind::DcFirst => Some(
-                tables.dc[sc.dc_table]
-                    .as_ref()
-                    .ok_or_else(|| malformed("undefined DC table"))?,
-            ),
-            _ => None,
-        };
-        let ac = match kind {
-            Kind::Sequential | Kind::AcFirst | Kind::AcRefine => Some(
-                tables.ac[sc.ac_table]
-                    .as_ref()
-                    .ok_or_else(|| malformed("undefined AC table"))?,
-            ),
-            _ => None,
-        };
-        blocks.push((sc.index, dc, ac));
+    let mut dc = [None; 4];
+    let mut ac = [None; 4];
+    for (slot, sc) in scan.components.iter().enumerate() {
+        dc[slot] = table(
+            tables.dc,
+            sc.dc_table,
+            matches!(kind, Kind::Sequential | Kind::DcFirst),
+        )?;
+        ac[slot] = table(
+            tables.ac,
+            sc.ac_table,
+            !matches!(kind, Kind::DcFirst | Kind::DcRefine),
+        )?;
     }
-    let interleaved = scan.components.len() > 1;
-    let (across, down) = if interleaved {
-        (frame.mcus_across, frame.mcus_down)
-    } else {
-        frame.component_blocks(scan.components[0].index)
-    };
-    let band = (usize::from(scan.start), usize::from(scan.end));
     let low = u32::from(scan.low);
+    let band = (usize::from(scan.start), usize::from(scan.end));
     let mut reader = BitReader::new(data, pos);
-    let mut predictions = [0i32; 4];
-    let mut end_of_band_run = 0u32;
-    let mut left_in_interval = restart_interval;
-    let mut next_restart = 0u8;
-    for row in 0..down {
-        for col in 0..across {
-            if restart_interval > 0 {
-                if left_in_interval == 0 {
-                    restart(&mut reader, data, &mut next_restart)?;
-                    predictions = [0; 4];
-                    end_of_band_run = 0;
-                    left_in_interval = restart_interval;
-                }
-                left_in_interval -= 1;
-            }
-            for (slot, &(index, dc, ac)) in blocks.iter().enumerate() {
-                let component = &frame.components[index];
-                let (h, v) = if interleaved {
-                    (component.h, component.v)
-                } else {
-                    (1, 1)
+    let walk = Walk::new(frame, scan, restart_interval);
+    match kind {
+        Kind::Sequential | Kind::DcFirst => {
+            walk.run(&mut reader, data, |reader, run, block| {
+                let (Some(dc_table), plane) = (dc[block.slot], &mut planes[block.index]) else {
+                    return Err(malformed("undefined Huffman table"));
                 };
-                let plane = &mut planes[index];
-                let stride = plane.stride;
-                for y in 0..v {
-                    for x in 0..h {
-                        let block = (row * v + y) * plane.across + col * h + x;
-                        let coefficients = plane
-                            .coefficients
-                            .get_mut(block * stride..(block + 1) * stride)
-                            .ok_or_else(|| malformed("block outside the image"))?;
-                        match (kind, dc, ac) {
-                            (Kind::DcRefine, _, _) => {
-                                if reader.bits(1) != 0 {
-                                    coefficients[0] |= 1 << low;
-                                }
-                            }
-                            (Kind::Sequential | Kind::DcFirst, Some(dc), _) => {
-                                let (category, difference) = dc.decode_value(&mut reader)?;
-                                if category > 11 {
-                                    return Err(malformed("DC difference out of range"));
-                                }
-                                predictions[slot] = predictions[slot].wrapping_add(difference);
-                                coefficients[0] = predictions[slot].wrapping_shl(low) as i16;
-                                if let (Kind::Sequential, Some(ac)) = (kind, ac) {
-                                    if stride == 1 {
-                                        ac.skip_ac(&mut reader)?;
-                                    } else {
-                                        decode_ac_sequential(&mut reader, ac, coefficients)?;
-                                    }
-                                }
-                            }
-                            (Kind::AcFirst, _, Some(ac)) => decode_ac_first(
-                                &mut reader,
-                                ac,
-                                coefficients,
-                                band,
-                                low,
-                                &mut end_of_band_run,
-                            )?,
-                            (Kind::AcRefine, _, Some(ac)) => decode_ac_refine(
-                                &mut reader,
-                                ac,
-                                coefficients,
-                                band,
-                                low,
-                                &mut end_of_band_run,
-                            )?,
-                            _ => return Err(malformed("undefined Huffman table")),
-                        }
+                let (category, difference) = dc_table.decode_value(reader)?;
+                if category > 11 {
+                    return Err(malformed("DC difference out of range"));
+                }
+                let prediction = &mut run.predictions[block.slot];
+                *prediction = prediction.wrapping_add(difference);
+                *plane.dc.get_mut(block.at).ok_or_else(outside)? =
+                    prediction.wrapping_shl(low) as i16;
+                if kind == Kind::Sequential {
+                    let ac_table =
+                        ac[block.slot].ok_or_else(|| malformed("undefined Huffman table"))?;
+                    if plane.ac.is_empty() {
+                        ac_table.skip_ac(reader)?;
+                    } else {
+                        let coefficients = plane.ac.get_mut(block.at).ok_or_else(outside)?;
+                        decode_ac_sequential(reader, ac_table, coefficients)?;
                     }
                 }
-            }
+                Ok(())
+            })?;
         }
-        if reader.overran() {
-            return Err(malformed("entropy-coded data ends early"));
+        Kind::DcRefine => {
+            walk.run(&mut reader, data, |reader, _, block| {
+                let coefficient = planes[block.index]
+                    .dc
+                    .get_mut(block.at)
+                    .ok_or_else(outside)?;
+                if reader.bits(1) != 0 {
+                    *coefficient |= 1 << low;
+                }
+                Ok(())
+            })?;
+        }
+        Kind::AcFirst | Kind::AcRefine => {
+            let ac_table = ac[0].ok_or_else(|| malformed("undefined Huffman table"))?;
+            let plane = &mut planes[scan.components[0].index];
+            walk.run(&mut reader, data, |reader, run, block| {
+                let coefficients = plane.ac.get_mut(block.at).ok_or_else(outside)?;
+                if kind == Kind::AcFirst {
+                    decode_ac_first(
+                        reader,
+                        ac_table,
+                        coefficients,
+                        band,
+                        low,
+                        &mut run.end_of_band,
+                    )
+                } else {
+                    decode_ac_refine(
+                        reader,
+                        ac_table,
+                        coefficients,
+                        band,
+                        low,
+                        &mut run.end_of_band,
+                    )
+                }
+            })?;
         }
     }
     if reader.overran() {
@@ -186,11 +256,121 @@ pub(super) fn decode_scan(
     next_marker(data, reader.position(), true).ok_or_else(|| malformed("scan never ends"))
 }
 
+/// The table in `slot` when the scan needs one, else `None`.
+fn table(
+    tables: &[Option<HuffmanTable>; 4],
+    slot: usize,
+    wanted: bool,
+) -> Result<Option<&HuffmanTable>, CoreError> {
+    if !wanted {
+        return Ok(None);
+    }
+    tables[slot]
+        .as_ref()
+        .map(Some)
+        .ok_or_else(|| malformed("undefined Huffman table"))
+}
+
+fn outside() -> CoreError {
+    malformed("block outside the image")
+}
+
+/// A block as the walk hands it over: its scan component and its index in the plane.
+#[derive(Clone, Copy)]
+struct At {
+    slot: usize,
+    index: usize,
+    at: usize,
+}
+
+/// The order in which a scan codes its blocks (T.81 A.2): MCU by MCU, each MCU's blocks
+/// component by component, with a restart marker every `restart_interval` MCUs.
+struct Walk {
+    blocks: Vec<McuBlock>,
+    across: usize,
+    down: usize,
+    restart_interval: usize,
+}
+
+impl Walk {
+    fn new(frame: &Frame, scan: &Scan, restart_interval: usize) -> Self {
+        let interleaved = scan.components.len() > 1;
+        let mut blocks = Vec::new();
+        for (slot, sc) in scan.components.iter().enumerate() {
+            let component = &frame.components[sc.index];
+            let plane_across = frame.mcus_across * component.h;
+            let (h, v) = if interleaved {
+                (component.h, component.v)
+            } else {
+                (1, 1)
+            };
+            for dy in 0..v {
+                for dx in 0..h {
+                    blocks.push(McuBlock {
+                        slot,
+                        index: sc.index,
+                        down: v * plane_across,
+                        across: h,
+                        offset: dy * plane_across + dx,
+                    });
+                }
+            }
+        }
+        let (across, down) = if interleaved {
+            (frame.mcus_across, frame.mcus_down)
+        } else {
+            frame.component_blocks(scan.components[0].index)
+        };
+        Walk {
+            blocks,
+            across,
+            down,
+            restart_interval,
+        }
+    }
+
+    /// Calls `block` for every block of the scan, in coding order.
+    #[inline(always)]
+    fn run<F>(&self, reader: &mut BitReader<'_>, data: &[u8], mut block: F) -> Result<(), CoreError>
+    where
+        F: FnMut(&mut BitReader<'_>, &mut Run, At) -> Result<(), CoreError>,
+    {
+        let mut run = Run::default();
+        let mut left_in_interval = self.restart_interval;
+        let mut next_restart = 0u8;
+        for row in 0..self.down {
+            for col in 0..self.across {
+                if self.restart_interval > 0 {
+                    if left_in_interval == 0 {
+                        restart(reader, data, &mut next_restart)?;
+                        run = Run::default();
+                        left_in_interval = self.restart_interval;
+                    }
+                    left_in_interval -= 1;
+                }
+                for b in &self.blocks {
+                    let at = row * b.down + col * b.across + b.offset;
+                    let at = At {
+                        slot: b.slot,
+                        index: b.index,
+                        at,
+                    };
+                    block(reader, &mut run, at)?;
+                }
+            }
+            if reader.overran() {
+                return Err(malformed("entropy-coded data ends early"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The AC coefficients of a sequential block (F.2.2.2), kept.
 fn decode_ac_sequential(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut [i16],
+    block: &mut AcBlock,
 ) -> Result<(), CoreError> {
     let mut k = 1;
     while k < 64 {
@@ -204,7 +384,7 @@ fn decode_ac_sequential(
             continue;
         }
         k += run;
-        block[NATURAL_ORDER[k]] = value as i16;
+        block.set(k, value as i16);
         k += 1;
     }
     Ok(())
@@ -214,7 +394,7 @@ fn decode_ac_sequential(
 fn decode_ac_first(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut [i16],
+    block: &mut AcBlock,
     (start, end): (usize, usize),
     low: u32,
     end_of_band_run: &mut u32,
@@ -224,6 +404,7 @@ fn decode_ac_first(
         return Ok(());
     }
     let mut k = start;
+    let mut nonzero = block.nonzero;
     while k <= end {
         let (symbol, value) = table.decode_value(reader)?;
         let (run, size) = (u32::from(symbol >> 4), symbol & 15);
@@ -235,10 +416,16 @@ fn decode_ac_first(
             *end_of_band_run = (1 << run) - 1 + reader.bits(run);
             break;
         }
-        k += run as usize;
-        block[NATURAL_ORDER[k.min(79)]] = value.wrapping_shl(low) as i16;
+        // The band's positions are all still zero, so only bits are set here.
+        k = (k + run as usize).min(63);
+        let value = value.wrapping_shl(low) as i16;
+        nonzero |= u64::from(value != 0) << k;
+        if let Some(slot) = block.values.get_mut(usize::from(SLOT[k])) {
+            *slot = value;
+        }
         k += 1;
     }
+    block.nonzero = nonzero;
     Ok(())
 }
 
@@ -247,18 +434,25 @@ fn decode_ac_first(
 fn decode_ac_refine(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut [i16],
+    block: &mut AcBlock,
     (start, end): (usize, usize),
     low: u32,
     end_of_band_run: &mut u32,
 ) -> Result<(), CoreError> {
     let plus = 1i16.wrapping_shl(low);
     let minus = (-1i16).wrapping_shl(low);
-    let refine = |reader: &mut BitReader<'_>, coefficient: &mut i16| {
-        if reader.bits(1) != 0 && (*coefficient & plus) == 0 {
-            *coefficient = coefficient.wrapping_add(if *coefficient >= 0 { plus } else { minus });
+    // The correction bit of the non-zero coefficient at zigzag position k.
+    let refine = |reader: &mut BitReader<'_>, block: &mut AcBlock, k: usize| {
+        if reader.bits(1) != 0 {
+            if let Some(coefficient) = block.values.get_mut(usize::from(SLOT[k])) {
+                if (*coefficient & plus) == 0 {
+                    *coefficient =
+                        coefficient.wrapping_add(if *coefficient >= 0 { plus } else { minus });
+                }
+            }
         }
     };
+    let is_nonzero = |block: &AcBlock, k: usize| block.nonzero >> k & 1 != 0;
     let mut k = start;
     if *end_of_band_run == 0 {
         while k <= end {
@@ -272,9 +466,8 @@ fn decode_ac_refine(
                 break;
             }
             while k <= end {
-                let coefficient = &mut block[NATURAL_ORDER[k]];
-                if *coefficient != 0 {
-                    refine(reader, coefficient);
+                if is_nonzero(block, k) {
+                    refine(reader, block, k);
                 } else {
                     if run == 0 {
                         break;
@@ -284,16 +477,15 @@ fn decode_ac_refine(
                 k += 1;
             }
             if value != 0 && k <= end {
-                block[NATURAL_ORDER[k]] = value;
+                block.set(k, value);
             }
             k += 1;
         }
     }
     if *end_of_band_run > 0 {
         while k <= end {
-            let coefficient = &mut block[NATURAL_ORDER[k]];
-            if *coefficient != 0 {
-                refine(reader, coefficient);
+            if is_nonzero(block, k) {
+                refine(reader, block, k);
             }
             k += 1;
         }
@@ -315,4 +507,37 @@ fn restart(reader: &mut BitReader<'_>, data: &[u8], next: &mut u8) -> Result<(),
     reader.reset_at(at + 2);
     *next = (*next + 1) & 7;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_cover_exactly_the_coefficients_the_reduction_reads() {
+        for (zigzag, &natural) in NATURAL_ORDER[..64].iter().enumerate() {
+            let kept = SLOT[zigzag] != UNUSED;
+            assert_eq!(kept, USED_AC.contains(&natural), "zigzag {zigzag}");
+            if kept {
+                assert_eq!(USED_AC[usize::from(SLOT[zigzag])], natural);
+            }
+        }
+        assert_eq!(USED_MASK.count_ones(), 24);
+    }
+
+    #[test]
+    fn a_block_tracks_every_non_zero_position_but_keeps_only_used_values() {
+        let mut block = AcBlock::default();
+        block.set(1, 5); // natural 1: kept
+        block.set(4, -2); // natural 9: kept
+        block.set(3, 7); // natural 16: not kept
+        block.set(70, 9); // past the end: lands on 63, as in libjpeg
+        assert_eq!(block.at(1), 5);
+        assert_eq!(block.at(9), -2);
+        assert_eq!(block.at(16), 0);
+        assert_eq!(block.at(63), 9);
+        assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 63);
+        block.set(3, 0);
+        assert_eq!(block.nonzero, 1 << 1 | 1 << 4 | 1 << 63);
+    }
 }
