@@ -35,8 +35,31 @@ impl Entry {
     }
 }
 
+/// How far the whole coefficients at the start of LOOKUP_BITS bits go, packed: bits 0-3
+/// the bits they take (0: not even one fits), 4-11 how far the coefficient index
+/// advances, bit 12 set when the last of them is an end of block.
+#[derive(Clone, Copy, Default)]
+struct Run(u16);
+
+impl Run {
+    #[inline(always)]
+    fn length(self) -> u32 {
+        u32::from(self.0 & 15)
+    }
+    #[inline(always)]
+    fn advance(self) -> usize {
+        usize::from((self.0 >> 4) & 0xFF)
+    }
+    #[inline(always)]
+    fn ends_block(self) -> bool {
+        self.0 & (1 << 12) != 0
+    }
+}
+
 pub(super) struct HuffmanTable {
     lookup: Vec<Entry>,
+    /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
+    runs: Vec<Run>,
     /// Largest code of each length 1..=16, -1 when there is none (index 0 unused).
     max_code: [i32; 17],
     /// Index into `values` of the first code of each length, minus that code.
@@ -79,12 +102,42 @@ impl HuffmanTable {
             }
             code <<= 1;
         }
+        let runs = Self::runs(&lookup);
         Ok(HuffmanTable {
             lookup,
+            runs,
             max_code,
             offset,
             values: values.to_vec(),
         })
+    }
+
+    /// For every LOOKUP_BITS-bit pattern, the whole coefficients (code and magnitude) it
+    /// starts with, up to and including an end of block.
+    fn runs(lookup: &[Entry]) -> Vec<Run> {
+        let mask = (1usize << LOOKUP_BITS) - 1;
+        (0..lookup.len())
+            .map(|bits| {
+                let (mut used, mut advance, mut ends) = (0, 0, false);
+                while used < LOOKUP_BITS {
+                    let entry = lookup[(bits << used) & mask];
+                    let length = entry.skip_length();
+                    // The shifted pattern ends in zeros that are not data: only entries
+                    // within the real bits count.
+                    if length == 0 || used + length > LOOKUP_BITS {
+                        break;
+                    }
+                    used += length;
+                    if entry.advance() == 0 {
+                        ends = true;
+                        break;
+                    }
+                    advance += entry.advance();
+                }
+                // At most 12 one-bit ZRLs: the advance fits 8 bits.
+                Run((used | advance << 4 | u32::from(ends) << 12) as u16)
+            })
+            .collect()
     }
 
     /// The packed entry of `symbol` with a code of `length` bits.
@@ -163,18 +216,31 @@ impl HuffmanTable {
         let mut k = 1;
         while k < 64 {
             reader.fill();
-            let entry = self.lookup[reader.peek(LOOKUP_BITS) as usize];
+            let peek = reader.peek(LOOKUP_BITS) as usize;
+            // Several coefficients at once, unless they would reach past the block's end:
+            // the bits after coefficient 63 belong to the next block, so an end of block
+            // read there would be the next block's DC code.
+            let run = self.runs[peek];
+            if run.length() != 0 && k + run.advance() + usize::from(run.ends_block()) <= 64 {
+                reader.consume(run.length());
+                if run.ends_block() {
+                    return Ok(());
+                }
+                k += run.advance();
+                continue;
+            }
+            let entry = self.lookup[peek];
             let skip = entry.skip_length();
             if skip != 0 {
                 reader.consume(skip);
                 match entry.advance() {
                     0 => return Ok(()),
-                    advance => k += advance,
+                    advance => k += advance as usize,
                 }
                 continue;
             }
             let symbol = self.decode(reader)?;
-            let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+            let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
             if size == 0 {
                 if run != 15 {
                     return Ok(());
@@ -239,6 +305,38 @@ mod tests {
         let data = [0xFF, 0x00, 0b1111_0000, 0, 0, 0, 0, 0, 0, 0];
         let mut reader = BitReader::new(&data, 0);
         assert_eq!(table.decode(&mut reader).unwrap(), 13);
+    }
+
+    /// Packs a string of '0' and '1' into bytes, zero-padded, with slack for the reader.
+    fn pack(bits: &str) -> Vec<u8> {
+        let mut bytes = vec![0u8; bits.len().div_ceil(8) + 8];
+        for (i, bit) in bits.bytes().enumerate() {
+            bytes[i / 8] |= u8::from(bit == b'1') << (7 - i % 8);
+        }
+        bytes
+    }
+
+    #[test]
+    fn skipping_stops_at_coefficient_63_even_when_an_end_of_block_could_follow() {
+        // Codes: 00 = one coefficient of size 1, 01 = EOB, 10 = ZRL.
+        let mut counts = [0u8; 16];
+        counts[1] = 3;
+        let table = HuffmanTable::new(&counts, &[0x01, 0x00, 0xF0]).unwrap();
+        // 63 coefficients of three bits, no EOB (the block is full), then the next
+        // block's bits, which begin like an EOB.
+        for tail in ["01", "0101", "10"] {
+            let bits = format!("{}{tail}", "001".repeat(63));
+            let data = pack(&bits);
+            let mut reader = BitReader::new(&data, 0);
+            table.skip_ac(&mut reader).unwrap();
+            let next = reader.bits(tail.len() as u32);
+            assert_eq!(next, u32::from_str_radix(tail, 2).unwrap(), "tail {tail}");
+        }
+        // A ZRL and a run of coefficients, ended by an EOB inside one lookup.
+        let data = pack(&format!("10{}01{}", "001".repeat(3), "10"));
+        let mut reader = BitReader::new(&data, 0);
+        table.skip_ac(&mut reader).unwrap();
+        assert_eq!(reader.bits(2), 0b10);
     }
 
     #[test]

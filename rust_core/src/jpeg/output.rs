@@ -44,6 +44,25 @@ pub(super) fn dc_sample(quantised: i16, step: u16) -> u8 {
     range_limit(descale(i64::from(quantised) * i64::from(step), 3))
 }
 
+/// `dc_sample` of every DC term, in a loop that vectorises: inside -384..=383 libjpeg's
+/// range limit is a clamp, and only corrupt data reaches past it (then the wrap is
+/// computed block by block).
+fn dc_samples(dcs: &[i16], step: u16) -> Vec<u8> {
+    let step = i32::from(step);
+    let mut samples = vec![0u8; dcs.len()];
+    let mut outside = false;
+    for (sample, &dc) in samples.iter_mut().zip(dcs) {
+        // |i16 x u16| < 2^31: no overflow.
+        let level = (i32::from(dc) * step + 4) >> 3;
+        outside |= !(-384..=383).contains(&level);
+        *sample = (level + 128).clamp(0, 255) as u8;
+    }
+    if outside {
+        return dcs.iter().map(|&dc| dc_sample(dc, step as u16)).collect();
+    }
+    samples
+}
+
 /// True when libjpeg decodes this component at scale 1/8 with its 2x2 inverse DCT: it
 /// scales chroma up in the DCT rather than by upsampling when the subsampling is 2 both
 /// ways.
@@ -145,7 +164,7 @@ fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Samples {
     let table = plane.quantisation.unwrap_or([1; 64]);
     if plane.ac.is_empty() {
         return Samples {
-            values: plane.dc.iter().map(|&dc| dc_sample(dc, table[0])).collect(),
+            values: dc_samples(&plane.dc, table[0]),
             across: plane.across,
             ratio: (frame.h_max / component.h, frame.v_max / component.v),
         };
@@ -245,6 +264,18 @@ mod tests {
         ];
         for (dc, step, expected) in cases {
             assert_eq!(dc_sample(dc, step), expected, "{dc} x {step}");
+        }
+    }
+
+    #[test]
+    fn plane_samples_equal_block_samples_in_and_out_of_range() {
+        let dcs: Vec<i16> = (-32768..=32767).step_by(7).collect();
+        for step in [1u16, 2, 8, 16, 99, 255, 65535] {
+            let one_by_one: Vec<u8> = dcs.iter().map(|&dc| dc_sample(dc, step)).collect();
+            assert_eq!(dc_samples(&dcs, step), one_by_one, "step {step}");
+            let sane: Vec<i16> = dcs.iter().map(|&dc| dc.clamp(-20, 20)).collect();
+            let one_by_one: Vec<u8> = sane.iter().map(|&dc| dc_sample(dc, step)).collect();
+            assert_eq!(dc_samples(&sane, step), one_by_one, "step {step}");
         }
     }
 

@@ -404,7 +404,9 @@ fn decode_ac_first(
         return Ok(());
     }
     let mut k = start;
-    let mut nonzero = block.nonzero;
+    // Bits of the coefficients this band adds (its positions are all still zero), merged
+    // at the end: a block with none is not touched at all.
+    let mut nonzero = 0;
     while k <= end {
         let (symbol, value) = table.decode_value(reader)?;
         let (run, size) = (u32::from(symbol >> 4), symbol & 15);
@@ -416,7 +418,6 @@ fn decode_ac_first(
             *end_of_band_run = (1 << run) - 1 + reader.bits(run);
             break;
         }
-        // The band's positions are all still zero, so only bits are set here.
         k = (k + run as usize).min(63);
         let value = value.wrapping_shl(low) as i16;
         nonzero |= u64::from(value != 0) << k;
@@ -425,7 +426,9 @@ fn decode_ac_first(
         }
         k += 1;
     }
-    block.nonzero = nonzero;
+    if nonzero != 0 {
+        block.nonzero |= nonzero;
+    }
     Ok(())
 }
 
