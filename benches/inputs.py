@@ -59,11 +59,15 @@ def real_photo_names() -> list[str]:
     return [f"real:{path.name}" for path in sorted(REAL_PHOTOS_DIR.glob("*.jp*g"))]
 
 
-#: Targets of issue 2, as (fast / reference) speed ratios measured in the same run.
+#: Targets of issues 2 and 8, as (fast / reference) speed ratios measured in the same run.
 TARGETS: dict[str, float] = {
     f"core {_label(SMALL_SIZE)}": 20.0,
     f"core {_label(LARGE_SIZE)}": 40.0,
     f"{_label(SMALL_SIZE)} jpeg baseline": 3.0,
     f"{_label(LARGE_SIZE)} jpeg progressive": 1.5,
     f"{_label(LARGE_SIZE)} jpeg baseline": 2.0,
+    # Issue 8: the eighth-scale decode from DC coefficients (benches/test_jpeg_dc_bench.py).
+    "jpeg dc decode 5000x3330 progressive": 15.0,
+    "jpeg dc decode 5000x3330 baseline": 1.5,
+    "jpeg dc analyze() 5000x3330 progressive": 10.0,
 }

@@ -1,7 +1,8 @@
 //! Huffman tables (T.81 Annex C) and decoding (F.2.2.3), with a lookup table on the first
 //! `LOOKUP_BITS` bits. For AC tables the lookup also says how many bits a whole
 //! coefficient (code plus its magnitude bits) takes, so a block can be skipped without
-//! reading any coefficient value.
+//! reading any coefficient value, and a second table says how far all the whole
+//! coefficients in those bits go, so most lookups skip two or three of them.
 
 use super::bits::BitReader;
 use super::malformed;
@@ -10,11 +11,12 @@ use crate::error::CoreError;
 /// Bits looked up at once; codes (or code plus magnitude) longer than this take the slow path.
 const LOOKUP_BITS: u32 = 12;
 
-/// One lookup entry, packed: bits 0-7 the symbol, 8-15 the code length (0: code longer
-/// than LOOKUP_BITS), 16-23 the code and magnitude length together (0: longer than
-/// LOOKUP_BITS), 24-31 how far the coefficient index advances (0: end of block).
+/// One lookup entry, packed in 16 bits so that the two tables of a scan fit the L1 cache
+/// together: bits 0-7 the symbol, 8-11 the code length (0: code longer than
+/// LOOKUP_BITS), 12-15 the code and magnitude length together (0: longer than
+/// LOOKUP_BITS).
 #[derive(Clone, Copy, Default)]
-struct Entry(u32);
+struct Entry(u16);
 
 impl Entry {
     #[inline(always)]
@@ -23,15 +25,22 @@ impl Entry {
     }
     #[inline(always)]
     fn code_length(self) -> u32 {
-        (self.0 >> 8) & 0xFF
+        u32::from((self.0 >> 8) & 15)
     }
     #[inline(always)]
     fn skip_length(self) -> u32 {
-        (self.0 >> 16) & 0xFF
+        u32::from(self.0 >> 12)
     }
+    /// How far an AC symbol moves the coefficient index: its zero run and itself, 16 for
+    /// ZRL, 0 for an end of block (EOB, or EOBn in progressive scans).
     #[inline(always)]
     fn advance(self) -> u32 {
-        self.0 >> 24
+        let symbol = self.symbol();
+        match (u32::from(symbol >> 4), symbol & 15) {
+            (15, 0) => 16,
+            (_, 0) => 0,
+            (run, _) => run + 1,
+        }
     }
 }
 
@@ -142,16 +151,13 @@ impl HuffmanTable {
 
     /// The packed entry of `symbol` with a code of `length` bits.
     fn entry(symbol: u8, length: u32) -> Entry {
-        let run = u32::from(symbol >> 4);
         let size = u32::from(symbol & 15);
-        let (skip, advance) = match (run, size) {
-            (0, 0) => (length, 0),   // EOB
-            (15, 0) => (length, 16), // ZRL: sixteen zeros
-            (_, 0) => (length, 0),   // EOBn, only in progressive scans: ends the block here
-            (run, size) if length + size <= LOOKUP_BITS => (length + size, run + 1),
-            _ => (0, 0),
+        let skip = if length + size <= LOOKUP_BITS {
+            length + size
+        } else {
+            0
         };
-        Entry(u32::from(symbol) | length << 8 | skip << 16 | advance << 24)
+        Entry(u16::from(symbol) | (length as u16) << 8 | (skip as u16) << 12)
     }
 
     /// Decodes one symbol.
