@@ -50,10 +50,12 @@ impl<'a> BitReader<'a> {
         self.padding > self.count
     }
 
-    /// Makes at least 32 bits available (zeros past a marker).
+    /// Makes at least 16 bits available (zeros past a marker), which is the most any read
+    /// takes at once; refilling less often than that would leave fewer branches to
+    /// mispredict.
     #[inline(always)]
     pub(super) fn fill(&mut self) {
-        if self.count >= 32 {
+        if self.count >= 16 {
             return;
         }
         // Fast path: the next eight bytes hold no 0xFF, so whole bytes can be taken at once.
@@ -61,7 +63,7 @@ impl<'a> BitReader<'a> {
             if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
                 let word = u64::from_be_bytes(chunk.try_into().unwrap_or([0xFF; 8]));
                 if !has_ff_byte(word) {
-                    let bytes = (63 - self.count) / 8; // 4..=7, since count < 32
+                    let bytes = (63 - self.count) / 8; // 6 or 7, since count < 16
                     self.buf |= (word >> (64 - 8 * bytes)) << (64 - self.count - 8 * bytes);
                     self.count += 8 * bytes;
                     self.pos += bytes as usize;
