@@ -184,15 +184,10 @@ impl HuffmanTable {
         let total = entry.skip_length();
         let symbol = entry.symbol();
         let size = u32::from(symbol & 15);
-        if total != 0 && size != 0 {
+        if total != 0 {
             let raw = (peek >> (LOOKUP_BITS - total)) & ((1 << size) - 1);
             reader.consume(total);
             return Ok((symbol, extend(raw, size)));
-        }
-        if total != 0 {
-            // No magnitude bits: a zero DC difference, EOB, ZRL or EOBn.
-            reader.consume(total);
-            return Ok((symbol, 0));
         }
         let symbol = self.decode(reader)?;
         Ok((symbol, reader.receive_extend(u32::from(symbol & 15))))
@@ -261,16 +256,15 @@ impl HuffmanTable {
     }
 }
 
-/// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value. Branch-free:
-/// the sign of a coefficient is a coin toss, which a branch would mispredict half the time.
+/// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value (0 for size 0).
+/// Branch-free: the sign of a coefficient is a coin toss, which a branch would mispredict
+/// half the time, and so is whether a DC difference is zero.
 #[inline(always)]
 pub(super) fn extend(raw: u32, size: u32) -> i32 {
-    if size == 0 {
-        return 0;
-    }
     let value = raw as i32;
-    // -1 when the top magnitude bit is clear (a negative value), else 0.
-    let negative = (value - (1 << (size - 1))) >> 31;
+    // The top magnitude bit (0 for size 0); -1 when it is clear (a negative value), else 0.
+    let half = (1i32 << size) >> 1;
+    let negative = (value - half) >> 31;
     value + (negative & ((-1i32).wrapping_shl(size) + 1))
 }
 
@@ -343,6 +337,22 @@ mod tests {
         let mut reader = BitReader::new(&data, 0);
         table.skip_ac(&mut reader).unwrap();
         assert_eq!(reader.bits(2), 0b10);
+    }
+
+    #[test]
+    fn extend_matches_the_spec_for_every_size_and_value() {
+        assert_eq!(extend(0, 0), 0);
+        for size in 1..=15u32 {
+            for raw in 0..(1u32 << size) {
+                // T.81 F.2.2.1: values below 2^(size-1) are negative.
+                let expected = if raw < 1 << (size - 1) {
+                    raw as i32 - (1 << size) + 1
+                } else {
+                    raw as i32
+                };
+                assert_eq!(extend(raw, size), expected, "{raw} of {size} bits");
+            }
+        }
     }
 
     #[test]
