@@ -215,7 +215,9 @@ fn decode_jpeg_dc<'py>(
     let image = py.detach(|| crate::jpeg::decode_dc(data, max_pixels))?;
     let mode = if image.channels == 1 { "L" } else { "RGB" };
     let pixels = pyo3::types::PyBytes::new(py, &image.pixels);
-    Ok((image.width, image.height, mode, pixels))
+    let (width, height) = (image.width, image.height);
+    crate::jpeg::recycle(image);
+    Ok((width, height, mode, pixels))
 }
 
 #[pymodule]

@@ -13,12 +13,13 @@ mod headers;
 mod huffman;
 mod output;
 mod scan;
+mod scratch;
 
 use crate::error::CoreError;
 use headers::{parse_huffman, parse_quantisation, Frame, Scan};
 use huffman::HuffmanTable;
-use scan::{decode_scan, AcBlock, Plane, Tables};
-use std::cell::RefCell;
+use scan::{decode_scan, Plane, Tables};
+use scratch::{AC_BLOCKS, BYTES, COEFFICIENTS};
 
 /// An eighth-scale image: `ceil(source / 8)` on each side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +215,7 @@ impl<'a> Decoder<'a> {
             }
         }
         let (width, height) = (frame.width.div_ceil(8), frame.height.div_ceil(8));
-        let pixels = output::render(&frame, &self.planes, width, height);
+        let pixels = output::render(&frame, &self.planes, width, height)?;
         Ok(DcImage {
             width,
             height,
@@ -242,71 +243,27 @@ fn allocate_planes(frame: &Frame) -> Result<Vec<Plane>, CoreError> {
             };
             Ok(Plane {
                 across,
-                dc: zeroed(blocks)?,
-                ac: ac_storage(ac_blocks)?,
+                dc: scratch::take(&COEFFICIENTS, blocks)?,
+                ac: scratch::take(&AC_BLOCKS, ac_blocks)?,
                 quantisation: None,
             })
         })
         .collect()
 }
 
-/// `len` default values, or an error rather than an abort when memory runs out.
-fn zeroed<T: Clone + Default>(len: usize) -> Result<Vec<T>, CoreError> {
-    let mut values = Vec::new();
-    values
-        .try_reserve_exact(len)
-        .map_err(|_| malformed("out of memory"))?;
-    values.resize(len, T::default());
-    Ok(values)
-}
-
-/// Bytes of AC storage a thread keeps between decodes.
-const KEEP_AC_BYTES: usize = 16 << 20;
-
-thread_local! {
-    /// The AC storage of this thread's last decode, for the next one. Faulting in several
-    /// megabytes of fresh pages took longer than decoding the chroma into them
-    /// (docs/BENCHMARKS.md), so up to KEEP_AC_BYTES (the two chroma planes of a 36-megapixel
-    /// photo) stay with the thread.
-    static SPARE_AC: RefCell<Vec<Vec<AcBlock>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `len` zeroed AC blocks, in storage an earlier decode on this thread left when it can.
-fn ac_storage(len: usize) -> Result<Vec<AcBlock>, CoreError> {
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    let mut blocks = SPARE_AC
-        .with(|spare| spare.borrow_mut().pop())
-        .unwrap_or_default();
-    blocks.clear();
-    blocks
-        .try_reserve_exact(len)
-        .map_err(|_| malformed("out of memory"))?;
-    blocks.resize(len, AcBlock::default());
-    Ok(blocks)
-}
-
-/// Keeps `blocks` for the next decode on this thread, within KEEP_AC_BYTES.
-fn recycle(blocks: Vec<AcBlock>) {
-    let bytes = |blocks: &Vec<AcBlock>| blocks.capacity() * std::mem::size_of::<AcBlock>();
-    if blocks.capacity() == 0 {
-        return;
-    }
-    SPARE_AC.with(|spare| {
-        let mut spare = spare.borrow_mut();
-        if spare.iter().map(bytes).sum::<usize>() + bytes(&blocks) <= KEEP_AC_BYTES {
-            spare.push(blocks);
-        }
-    });
-}
-
 impl Drop for Decoder<'_> {
     fn drop(&mut self) {
         for plane in &mut self.planes {
-            recycle(std::mem::take(&mut plane.ac));
+            scratch::give(&COEFFICIENTS, std::mem::take(&mut plane.dc));
+            scratch::give(&AC_BLOCKS, std::mem::take(&mut plane.ac));
         }
     }
+}
+
+/// Hands an image's pixels back to this thread for its next decode (see `scratch`); for
+/// callers that copy them out, as the Python binding does.
+pub fn recycle(image: DcImage) {
+    scratch::give(&BYTES, image.pixels);
 }
 
 #[cfg(test)]

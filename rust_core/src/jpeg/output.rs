@@ -6,6 +6,8 @@
 
 use super::headers::{Component, Frame};
 use super::scan::{AcBlock, Plane, USED_AC, USED_MASK};
+use super::scratch::{self, BYTES};
+use crate::error::CoreError;
 
 /// libjpeg's range limit after an inverse DCT: a level-shifted sample clamps to 0..=255
 /// inside -384..=383 and wraps every 1024 levels outside (only corrupt data gets there).
@@ -47,9 +49,9 @@ pub(super) fn dc_sample(quantised: i16, step: u16) -> u8 {
 /// `dc_sample` of every DC term, in a loop that vectorises: inside -384..=383 libjpeg's
 /// range limit is a clamp, and only corrupt data reaches past it (then the wrap is
 /// computed block by block).
-fn dc_samples(dcs: &[i16], step: u16) -> Vec<u8> {
+fn dc_samples(dcs: &[i16], step: u16) -> Result<Vec<u8>, CoreError> {
     let step = i32::from(step);
-    let mut samples = vec![0u8; dcs.len()];
+    let mut samples = scratch::take(&BYTES, dcs.len())?;
     let mut outside = false;
     for (sample, &dc) in samples.iter_mut().zip(dcs) {
         // |i16 x u16| < 2^31: no overflow.
@@ -58,9 +60,11 @@ fn dc_samples(dcs: &[i16], step: u16) -> Vec<u8> {
         *sample = (level + 128).clamp(0, 255) as u8;
     }
     if outside {
-        return dcs.iter().map(|&dc| dc_sample(dc, step as u16)).collect();
+        for (sample, &dc) in samples.iter_mut().zip(dcs) {
+            *sample = dc_sample(dc, step as u16);
+        }
     }
-    samples
+    Ok(samples)
 }
 
 /// True when libjpeg decodes this component at scale 1/8 with its 2x2 inverse DCT: it
@@ -160,17 +164,17 @@ struct Samples {
     ratio: (usize, usize),
 }
 
-fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Samples {
+fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Result<Samples, CoreError> {
     let table = plane.quantisation.unwrap_or([1; 64]);
     if plane.ac.is_empty() {
-        return Samples {
-            values: dc_samples(&plane.dc, table[0]),
+        return Ok(Samples {
+            values: dc_samples(&plane.dc, table[0])?,
             across: plane.across,
             ratio: (frame.h_max / component.h, frame.v_max / component.v),
-        };
+        });
     }
     let across = 2 * plane.across;
-    let mut values = vec![0u8; plane.dc.len() * 4];
+    let mut values = scratch::take(&BYTES, plane.dc.len() * 4)?;
     for ((rows, dcs), acs) in values
         .chunks_exact_mut(2 * across)
         .zip(plane.dc.chunks_exact(plane.across))
@@ -188,11 +192,11 @@ fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Samples {
             bottom.copy_from_slice(&lower);
         }
     }
-    Samples {
+    Ok(Samples {
         values,
         across,
         ratio: (1, 1),
-    }
+    })
 }
 
 /// The samples of a component for output row `y`.
@@ -202,21 +206,35 @@ fn row_of(grid: &Samples, y: usize) -> &[u8] {
 }
 
 /// Renders the eighth-scale image: 1 channel (grey) or 3 (RGB), row-major.
-pub(super) fn render(frame: &Frame, planes: &[Plane], width: usize, height: usize) -> Vec<u8> {
-    let grids: Vec<Samples> = frame
+pub(super) fn render(
+    frame: &Frame,
+    planes: &[Plane],
+    width: usize,
+    height: usize,
+) -> Result<Vec<u8>, CoreError> {
+    let grids = frame
         .components
         .iter()
         .zip(planes)
         .map(|(c, p)| samples(frame, c, p))
-        .collect();
+        .collect::<Result<Vec<Samples>, CoreError>>()?;
+    let channels = grids.len().min(3);
+    let mut pixels = scratch::take(&BYTES, width * height * channels)?;
     if let [grey] = grids.as_slice() {
-        let mut pixels = Vec::with_capacity(width * height);
-        for y in 0..height {
-            pixels.extend_from_slice(&row_of(grey, y)[..width]);
+        for (y, row) in pixels.chunks_exact_mut(width).enumerate() {
+            row.copy_from_slice(&row_of(grey, y)[..width]);
         }
-        return pixels;
+    } else {
+        convert(&grids, &mut pixels, width);
     }
-    let mut pixels = vec![0u8; width * height * 3];
+    for grid in grids {
+        scratch::give(&BYTES, grid.values);
+    }
+    Ok(pixels)
+}
+
+/// YCbCr samples to RGB pixels, row by row.
+fn convert(grids: &[Samples], pixels: &mut [u8], width: usize) {
     // Chroma at half resolution across (4:2:2, and 4:2:0 in no file libjpeg reduces by
     // the IDCT) is replicated into these rows first.
     let mut wide = [vec![0u8; width], vec![0u8; width]];
@@ -243,7 +261,6 @@ pub(super) fn render(frame: &Frame, planes: &[Plane], width: usize, height: usiz
             pixel.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
         }
     }
-    pixels
 }
 
 #[cfg(test)]
@@ -272,10 +289,10 @@ mod tests {
         let dcs: Vec<i16> = (-32768..=32767).step_by(7).collect();
         for step in [1u16, 2, 8, 16, 99, 255, 65535] {
             let one_by_one: Vec<u8> = dcs.iter().map(|&dc| dc_sample(dc, step)).collect();
-            assert_eq!(dc_samples(&dcs, step), one_by_one, "step {step}");
+            assert_eq!(dc_samples(&dcs, step).unwrap(), one_by_one, "step {step}");
             let sane: Vec<i16> = dcs.iter().map(|&dc| dc.clamp(-20, 20)).collect();
             let one_by_one: Vec<u8> = sane.iter().map(|&dc| dc_sample(dc, step)).collect();
-            assert_eq!(dc_samples(&sane, step), one_by_one, "step {step}");
+            assert_eq!(dc_samples(&sane, step).unwrap(), one_by_one, "step {step}");
         }
     }
 

@@ -1,0 +1,102 @@
+//! Buffers that stay with a thread from one decode to the next.
+//!
+//! A decode of a 5000 x 3330 photo needs about 10 MB of coefficient planes, sample rows
+//! and output. Taken fresh from the allocator, those pages were faulted in and handed back
+//! on every decode, which cost about 2 ms of a 15 ms decode (docs/BENCHMARKS.md); so each
+//! thread keeps what its last decode used, up to a cap per kind of buffer.
+
+use super::malformed;
+use super::scan::AcBlock;
+use crate::error::CoreError;
+use std::cell::RefCell;
+use std::thread::LocalKey;
+
+/// Spare buffers of one element type, and how many bytes of them a thread may keep.
+pub(super) struct Pool<T> {
+    spare: RefCell<Vec<Vec<T>>>,
+    keep_bytes: usize,
+}
+
+thread_local! {
+    /// The kept AC terms of 4:2:0 chroma: up to the two planes of a 36-megapixel photo.
+    pub(super) static AC_BLOCKS: Pool<AcBlock> = const { Pool::new(16 << 20) };
+    /// DC planes.
+    pub(super) static COEFFICIENTS: Pool<i16> = const { Pool::new(2 << 20) };
+    /// Samples and output pixels.
+    pub(super) static BYTES: Pool<u8> = const { Pool::new(4 << 20) };
+}
+
+impl<T: Clone + Default> Pool<T> {
+    const fn new(keep_bytes: usize) -> Self {
+        Pool {
+            spare: RefCell::new(Vec::new()),
+            keep_bytes,
+        }
+    }
+
+    /// `len` default values, in the smallest spare buffer that holds them when there is
+    /// one; an error rather than an abort when memory runs out.
+    pub(super) fn take(&self, len: usize) -> Result<Vec<T>, CoreError> {
+        let mut values = if len == 0 {
+            Vec::new()
+        } else {
+            let mut spare = self.spare.borrow_mut();
+            let fit = (0..spare.len())
+                .filter(|&i| spare[i].capacity() >= len)
+                .min_by_key(|&i| spare[i].capacity())
+                .or_else(|| (0..spare.len()).max_by_key(|&i| spare[i].capacity()));
+            fit.map(|i| spare.swap_remove(i)).unwrap_or_default()
+        };
+        values.clear();
+        values
+            .try_reserve_exact(len)
+            .map_err(|_| malformed("out of memory"))?;
+        values.resize(len, T::default());
+        Ok(values)
+    }
+
+    /// Keeps `values` for the next `take`, within the pool's cap.
+    pub(super) fn give(&self, values: Vec<T>) {
+        let bytes = |values: &Vec<T>| values.capacity() * std::mem::size_of::<T>();
+        if values.capacity() == 0 {
+            return;
+        }
+        let mut spare = self.spare.borrow_mut();
+        if spare.iter().map(bytes).sum::<usize>() + bytes(&values) <= self.keep_bytes {
+            spare.push(values);
+        }
+    }
+}
+
+/// `len` default values from this thread's `pool`.
+pub(super) fn take<T: Clone + Default + 'static>(
+    pool: &'static LocalKey<Pool<T>>,
+    len: usize,
+) -> Result<Vec<T>, CoreError> {
+    pool.with(|pool| pool.take(len))
+}
+
+/// Hands `values` back to this thread's `pool`.
+pub(super) fn give<T: Clone + Default + 'static>(pool: &'static LocalKey<Pool<T>>, values: Vec<T>) {
+    // During a thread's teardown the pool may be gone already; the buffer is then freed.
+    let _ = pool.try_with(|pool| pool.give(values));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_smallest_spare_that_fits_and_keeps_within_the_cap() {
+        let pool: Pool<u8> = Pool::new(100);
+        pool.give(Vec::with_capacity(60));
+        pool.give(Vec::with_capacity(30));
+        pool.give(Vec::with_capacity(20)); // over the cap: 60 + 30 + 20 > 100
+        let taken = pool.take(25).unwrap();
+        assert_eq!((taken.len(), taken.capacity()), (25, 30));
+        assert!(taken.iter().all(|&b| b == 0));
+        let taken = pool.take(61).unwrap(); // nothing fits: the largest, grown
+        assert_eq!(taken.len(), 61);
+        assert!(pool.spare.borrow().is_empty());
+    }
+}
