@@ -159,22 +159,9 @@ pub(super) fn next_marker(data: &[u8], mut pos: usize, skip_restarts: bool) -> O
     }
 }
 
-/// The index of the next 0xFF byte at or after `pos`, eight bytes at a time.
+/// The index of the next 0xFF byte at or after `pos`.
 fn find_ff(data: &[u8], pos: usize) -> Option<usize> {
-    let rest = data.get(pos..)?;
-    let mut chunks = rest.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_be_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if has_ff_byte(word) {
-            break;
-        }
-        offset += 8;
-    }
-    rest[offset..]
-        .iter()
-        .position(|&b| b == 0xFF)
-        .map(|i| pos + offset + i)
+    memchr::memchr(0xFF, data.get(pos..)?).map(|i| pos + i)
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ impl Run {
 pub(super) struct HuffmanTable {
     lookup: Vec<Entry>,
     /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
+    /// Built by `prepare_skipping` (only sequential scans skip blocks); empty until then.
     runs: Vec<Run>,
     /// Largest code of each length 1..=16, -1 when there is none (index 0 unused).
     max_code: [i32; 17],
@@ -111,14 +112,20 @@ impl HuffmanTable {
             }
             code <<= 1;
         }
-        let runs = Self::runs(&lookup);
         Ok(HuffmanTable {
             lookup,
-            runs,
+            runs: Vec::new(),
             max_code,
             offset,
             values: values.to_vec(),
         })
+    }
+
+    /// Builds the table `skip_ac` takes several coefficients at a time with.
+    pub(super) fn prepare_skipping(&mut self) {
+        if self.runs.is_empty() {
+            self.runs = Self::runs(&self.lookup);
+        }
     }
 
     /// For every LOOKUP_BITS-bit pattern, the whole coefficients (code and magnitude) it
@@ -221,7 +228,7 @@ impl HuffmanTable {
             // Several coefficients at once, unless they would reach past the block's end:
             // the bits after coefficient 63 belong to the next block, so an end of block
             // read there would be the next block's DC code.
-            let run = self.runs[peek];
+            let run = self.runs.get(peek).copied().unwrap_or_default();
             if run.length() != 0 && k + run.advance() + usize::from(run.ends_block()) <= 64 {
                 reader.consume(run.length());
                 if run.ends_block() {
@@ -321,7 +328,8 @@ mod tests {
         // Codes: 00 = one coefficient of size 1, 01 = EOB, 10 = ZRL.
         let mut counts = [0u8; 16];
         counts[1] = 3;
-        let table = HuffmanTable::new(&counts, &[0x01, 0x00, 0xF0]).unwrap();
+        let mut table = HuffmanTable::new(&counts, &[0x01, 0x00, 0xF0]).unwrap();
+        table.prepare_skipping();
         // 63 coefficients of three bits, no EOB (the block is full), then the next
         // block's bits, which begin like an EOB.
         for tail in ["01", "0101", "10"] {

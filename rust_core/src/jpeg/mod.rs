@@ -170,6 +170,13 @@ impl<'a> Decoder<'a> {
             .as_ref()
             .ok_or_else(|| malformed("scan before frame"))?;
         let scan = Scan::parse(payload, frame)?;
+        if !frame.progressive {
+            for sc in &scan.components {
+                if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {
+                    table.prepare_skipping();
+                }
+            }
+        }
         for sc in &scan.components {
             let plane = &mut self.planes[sc.index];
             if plane.quantisation.is_none() {
