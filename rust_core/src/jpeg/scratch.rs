@@ -2,7 +2,7 @@
 //!
 //! A decode of a 5000 x 3330 photo needs about 10 MB of coefficient planes, sample rows
 //! and output. Taken fresh from the allocator, those pages were faulted in and handed back
-//! on every decode, which cost about 2 ms of a 15 ms decode (docs/BENCHMARKS.md); so each
+//! on every decode, which cost about a fifth of the decode (docs/BENCHMARKS.md); so each
 //! thread keeps what its last decode used, up to a cap per kind of buffer.
 
 use super::malformed;
