@@ -85,9 +85,15 @@ impl AcBlock {
     pub(super) fn set(&mut self, k: usize, value: i16) {
         let k = k.min(63);
         self.nonzero = (self.nonzero & !(1 << k)) | (u64::from(value != 0) << k);
-        if let Some(slot) = self.values.get_mut(usize::from(SLOT[k])) {
+        if let Some(slot) = self.kept_mut(k) {
             *slot = value;
         }
+    }
+
+    /// The kept value at zigzag position `k` (<= 63), or None when that one is not kept.
+    #[inline(always)]
+    fn kept_mut(&mut self, k: usize) -> Option<&mut i16> {
+        self.values.get_mut(usize::from(SLOT[k]))
     }
 }
 
@@ -421,7 +427,7 @@ fn decode_ac_first(
         k = (k + run as usize).min(63);
         let value = value.wrapping_shl(low) as i16;
         nonzero |= u64::from(value != 0) << k;
-        if let Some(slot) = block.values.get_mut(usize::from(SLOT[k])) {
+        if let Some(slot) = block.kept_mut(k) {
             *slot = value;
         }
         k += 1;
@@ -447,7 +453,7 @@ fn decode_ac_refine(
     // The correction bit of the non-zero coefficient at zigzag position k.
     let refine = |reader: &mut BitReader<'_>, block: &mut AcBlock, k: usize| {
         if reader.bits(1) != 0 {
-            if let Some(coefficient) = block.values.get_mut(usize::from(SLOT[k])) {
+            if let Some(coefficient) = block.kept_mut(k) {
                 if (*coefficient & plus) == 0 {
                     *coefficient =
                         coefficient.wrapping_add(if *coefficient >= 0 { plus } else { minus });
