@@ -183,6 +183,21 @@ def test_cjpeg_layouts_and_restart_intervals_match_libjpeg(
 
 
 @needs_libjpeg_tools
+@pytest.mark.parametrize("sample", ["2x2,2x1,1x1", "2x2,1x2,2x1", "1x1,2x2,1x1"])
+@pytest.mark.parametrize("restart", [None, "2"])
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_unusual_layouts_match_libjpeg(
+    sample: str, restart: str | None, progressive: bool
+) -> None:
+    """Chroma planes of different sizes, or a first component that is not the largest: the
+    MCU walk's general loop rather than the one for luma blocks then one of each chroma."""
+    args = ["-quality", "80", "-sample", sample]
+    args += ["-restart", restart] if restart else []
+    args += ["-progressive"] if progressive else []
+    assert_close_to_libjpeg(cjpeg(photo(150, 97, seed=3), *args))
+
+
+@needs_libjpeg_tools
 @pytest.mark.parametrize("restart", ["1", "2B", "7B"])
 def test_jpegtran_restart_intervals_match_libjpeg(restart: str) -> None:
     original = pillow_jpeg(photo(120, 88, seed=5), quality=70, progressive=True)

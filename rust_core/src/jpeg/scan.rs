@@ -142,7 +142,6 @@ struct Run {
 #[derive(Clone, Copy)]
 struct McuBlock {
     slot: usize,
-    index: usize,
     down: usize,
     across: usize,
     offset: usize,
@@ -190,76 +189,125 @@ pub(super) fn decode_scan(
     let band = (usize::from(scan.start), usize::from(scan.end));
     let mut reader = BitReader::new(data, pos);
     let walk = Walk::new(frame, scan, restart_interval);
+    let (mut dcs, mut acs) = split(planes, scan);
     match kind {
-        Kind::Sequential | Kind::DcFirst => {
-            walk.run(&mut reader, data, |reader, run, block| {
-                let (Some(dc_table), plane) = (dc[block.slot], &mut planes[block.index]) else {
-                    return Err(malformed("undefined Huffman table"));
-                };
-                let (category, difference) = dc_table.decode_value(reader)?;
-                if category > 11 {
-                    return Err(malformed("DC difference out of range"));
-                }
-                let prediction = &mut run.predictions[block.slot];
-                *prediction = prediction.wrapping_add(difference);
-                *plane.dc.get_mut(block.at).ok_or_else(outside)? =
-                    prediction.wrapping_shl(low) as i16;
-                if kind == Kind::Sequential {
+        Kind::DcFirst => {
+            walk.run(
+                &mut reader,
+                data,
+                #[inline(always)]
+                |reader, run, block| {
+                    decode_dc(reader, run, block, dc[block.slot], dcs[block.slot], low)
+                },
+            )?;
+        }
+        Kind::Sequential => {
+            walk.run(
+                &mut reader,
+                data,
+                #[inline(always)]
+                |reader, run, block| {
+                    decode_dc(reader, run, block, dc[block.slot], dcs[block.slot], 0)?;
                     let ac_table =
                         ac[block.slot].ok_or_else(|| malformed("undefined Huffman table"))?;
-                    if plane.ac.is_empty() {
-                        ac_table.skip_ac(reader)?;
+                    let blocks = &mut *acs[block.slot];
+                    if blocks.is_empty() {
+                        ac_table.skip_ac(reader)
                     } else {
-                        let coefficients = plane.ac.get_mut(block.at).ok_or_else(outside)?;
-                        decode_ac_sequential(reader, ac_table, coefficients)?;
+                        let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
+                        decode_ac_sequential(reader, ac_table, coefficients)
                     }
-                }
-                Ok(())
-            })?;
+                },
+            )?;
         }
         Kind::DcRefine => {
-            walk.run(&mut reader, data, |reader, _, block| {
-                let coefficient = planes[block.index]
-                    .dc
-                    .get_mut(block.at)
-                    .ok_or_else(outside)?;
-                if reader.bits(1) != 0 {
-                    *coefficient |= 1 << low;
-                }
-                Ok(())
-            })?;
+            walk.run(
+                &mut reader,
+                data,
+                #[inline(always)]
+                |reader, _, block| {
+                    let coefficient = dcs[block.slot].get_mut(block.at).ok_or_else(outside)?;
+                    if reader.bits(1) != 0 {
+                        *coefficient |= 1 << low;
+                    }
+                    Ok(())
+                },
+            )?;
         }
         Kind::AcFirst | Kind::AcRefine => {
             let ac_table = ac[0].ok_or_else(|| malformed("undefined Huffman table"))?;
-            let plane = &mut planes[scan.components[0].index];
-            walk.run(&mut reader, data, |reader, run, block| {
-                let coefficients = plane.ac.get_mut(block.at).ok_or_else(outside)?;
-                if kind == Kind::AcFirst {
-                    decode_ac_first(
-                        reader,
-                        ac_table,
-                        coefficients,
-                        band,
-                        low,
-                        &mut run.end_of_band,
-                    )
-                } else {
-                    decode_ac_refine(
-                        reader,
-                        ac_table,
-                        coefficients,
-                        band,
-                        low,
-                        &mut run.end_of_band,
-                    )
-                }
-            })?;
+            let blocks = &mut *acs[0];
+            walk.run(
+                &mut reader,
+                data,
+                #[inline(always)]
+                |reader, run, block| {
+                    let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
+                    if kind == Kind::AcFirst {
+                        decode_ac_first(
+                            reader,
+                            ac_table,
+                            coefficients,
+                            band,
+                            low,
+                            &mut run.end_of_band,
+                        )
+                    } else {
+                        decode_ac_refine(
+                            reader,
+                            ac_table,
+                            coefficients,
+                            band,
+                            low,
+                            &mut run.end_of_band,
+                        )
+                    }
+                },
+            )?;
         }
     }
     if reader.overran() {
         return Err(malformed("entropy-coded data ends early"));
     }
     next_marker(data, reader.position(), true).ok_or_else(|| malformed("scan never ends"))
+}
+
+/// A block's DC term (F.2.2.1): a difference from the last one of its component, shifted
+/// left by `low` in a progressive first scan.
+#[inline(always)]
+fn decode_dc(
+    reader: &mut BitReader<'_>,
+    run: &mut Run,
+    block: At,
+    table: Option<&HuffmanTable>,
+    dcs: &mut [i16],
+    low: u32,
+) -> Result<(), CoreError> {
+    let table = table.ok_or_else(|| malformed("undefined Huffman table"))?;
+    let (category, difference) = table.decode_value(reader)?;
+    if category > 11 {
+        return Err(malformed("DC difference out of range"));
+    }
+    let prediction = &mut run.predictions[block.slot];
+    *prediction = prediction.wrapping_add(difference);
+    *dcs.get_mut(block.at).ok_or_else(outside)? = prediction.wrapping_shl(low) as i16;
+    Ok(())
+}
+
+/// The DC and AC planes of each scan component, by its place in the scan, as slices of
+/// their own: the compiler then knows that a coefficient stored in one cannot move another,
+/// and keeps their addresses in registers instead of reloading them after every store.
+#[allow(clippy::type_complexity)]
+fn split<'p>(planes: &'p mut [Plane], scan: &Scan) -> ([&'p mut [i16]; 4], [&'p mut [AcBlock]; 4]) {
+    let mut dcs: [&mut [i16]; 4] = Default::default();
+    let mut acs: [&mut [AcBlock]; 4] = Default::default();
+    for (index, plane) in planes.iter_mut().enumerate() {
+        if let Some(slot) = scan.components.iter().position(|sc| sc.index == index) {
+            dcs[slot] = &mut plane.dc;
+            acs[slot] = &mut plane.ac;
+        }
+    }
+    (dcs, acs)
 }
 
 /// The table in `slot` when the scan needs one, else `None`.
@@ -285,7 +333,6 @@ fn outside() -> CoreError {
 #[derive(Clone, Copy)]
 struct At {
     slot: usize,
-    index: usize,
     at: usize,
 }
 
@@ -293,9 +340,27 @@ struct At {
 /// component by component, with a restart marker every `restart_interval` MCUs.
 struct Walk {
     blocks: Vec<McuBlock>,
+    shape: Shape,
     across: usize,
     down: usize,
     restart_interval: usize,
+}
+
+/// The MCU shapes that have a loop of their own, since the per-block work of a scan is a
+/// few instructions and a general loop over an MCU's blocks would double it.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// One component: each MCU is one block.
+    Single,
+    /// The first component's h x v blocks, then one block of each other component: every
+    /// YCbCr layout whose chroma is subsampled, or not, in the usual way.
+    LumaFirst {
+        h: usize,
+        v: usize,
+        luma_across: usize,
+    },
+    /// Anything else.
+    General,
 }
 
 impl Walk {
@@ -314,7 +379,6 @@ impl Walk {
                 for dx in 0..h {
                     blocks.push(McuBlock {
                         slot,
-                        index: sc.index,
                         down: v * plane_across,
                         across: h,
                         offset: dy * plane_across + dx,
@@ -327,8 +391,24 @@ impl Walk {
         } else {
             frame.component_blocks(scan.components[0].index)
         };
+        let first = &frame.components[scan.components[0].index];
+        let shape = if !interleaved {
+            Shape::Single
+        } else if scan.components[1..]
+            .iter()
+            .all(|sc| frame.components[sc.index].h == 1 && frame.components[sc.index].v == 1)
+        {
+            Shape::LumaFirst {
+                h: first.h,
+                v: first.v,
+                luma_across: frame.mcus_across * first.h,
+            }
+        } else {
+            Shape::General
+        };
         Walk {
             blocks,
+            shape,
             across,
             down,
             restart_interval,
@@ -340,6 +420,65 @@ impl Walk {
     fn run<F>(&self, reader: &mut BitReader<'_>, data: &[u8], mut block: F) -> Result<(), CoreError>
     where
         F: FnMut(&mut BitReader<'_>, &mut Run, At) -> Result<(), CoreError>,
+    {
+        let blocks = &self.blocks[..];
+        match self.shape {
+            Shape::Single => {
+                let down = blocks[0].down;
+                self.mcus(
+                    reader,
+                    data,
+                    #[inline(always)]
+                    |reader, run, row, col| {
+                        let at = row * down + col;
+                        block(reader, run, At { slot: 0, at })
+                    },
+                )
+            }
+            Shape::LumaFirst { h, v, luma_across } => {
+                let luma = blocks[0];
+                let others = &blocks[h * v..];
+                self.mcus(
+                    reader,
+                    data,
+                    #[inline(always)]
+                    |reader, run, row, col| {
+                        let first = row * luma.down + col * h;
+                        for dy in 0..v {
+                            for dx in 0..h {
+                                let at = first + dy * luma_across + dx;
+                                block(reader, run, At { slot: 0, at })?;
+                            }
+                        }
+                        for b in others {
+                            let at = row * b.down + col;
+                            block(reader, run, At { slot: b.slot, at })?;
+                        }
+                        Ok(())
+                    },
+                )
+            }
+            Shape::General => self.mcus(
+                reader,
+                data,
+                #[inline(always)]
+                |reader, run, row, col| {
+                    for b in blocks {
+                        let at = row * b.down + col * b.across + b.offset;
+                        block(reader, run, At { slot: b.slot, at })?;
+                    }
+                    Ok(())
+                },
+            ),
+        }
+    }
+
+    /// Calls `mcu` with the row and column of every MCU, in coding order, and handles the
+    /// restart markers between them.
+    #[inline(always)]
+    fn mcus<F>(&self, reader: &mut BitReader<'_>, data: &[u8], mut mcu: F) -> Result<(), CoreError>
+    where
+        F: FnMut(&mut BitReader<'_>, &mut Run, usize, usize) -> Result<(), CoreError>,
     {
         let mut run = Run::default();
         let mut left_in_interval = self.restart_interval;
@@ -354,15 +493,7 @@ impl Walk {
                     }
                     left_in_interval -= 1;
                 }
-                for b in &self.blocks {
-                    let at = row * b.down + col * b.across + b.offset;
-                    let at = At {
-                        slot: b.slot,
-                        index: b.index,
-                        at,
-                    };
-                    block(reader, &mut run, at)?;
-                }
+                mcu(reader, &mut run, row, col)?;
             }
             if reader.overran() {
                 return Err(malformed("entropy-coded data ends early"));
@@ -373,6 +504,7 @@ impl Walk {
 }
 
 /// The AC coefficients of a sequential block (F.2.2.2), kept.
+#[inline(always)]
 fn decode_ac_sequential(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
@@ -397,6 +529,7 @@ fn decode_ac_sequential(
 }
 
 /// A first AC scan of a band (G.1.2.2): values shifted left by `low`, and end-of-band runs.
+#[inline(always)]
 fn decode_ac_first(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
@@ -440,6 +573,7 @@ fn decode_ac_first(
 
 /// An AC refinement scan (G.1.2.3): one correction bit for each coefficient already
 /// non-zero, and new coefficients of magnitude 1 << low placed among the zero ones.
+#[inline(always)]
 fn decode_ac_refine(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
