@@ -4,6 +4,11 @@
 /// Reads bits most-significant first from entropy-coded data. `0xFF 0x00` is one `0xFF`
 /// byte; any other `0xFF xx` is a marker, where reading stops: from there on the reader
 /// supplies zero bits and counts them, so a scan that needed them can be refused.
+///
+/// The hot loops keep a reader in registers, which the compiler does only while no
+/// function it calls takes the reader's address: so what is not inlined here (the slow
+/// refill) takes and returns the reader by value.
+#[derive(Clone, Copy)]
 pub(super) struct BitReader<'a> {
     data: &'a [u8],
     /// Next byte to load.
@@ -71,11 +76,13 @@ impl<'a> BitReader<'a> {
                 }
             }
         }
-        self.fill_slow();
+        *self = self.filled_slowly();
     }
 
+    /// The reader refilled byte by byte, past stuffed bytes and up to a marker.
     #[cold]
-    fn fill_slow(&mut self) {
+    #[inline(never)]
+    fn filled_slowly(mut self) -> Self {
         while self.count <= 56 {
             let byte = if self.stopped {
                 self.padding += 8;
@@ -100,6 +107,7 @@ impl<'a> BitReader<'a> {
             self.buf |= u64::from(byte) << (56 - self.count);
             self.count += 8;
         }
+        self
     }
 
     /// The next `n` bits (n <= 32) without consuming them; `fill` must have run.

@@ -177,7 +177,9 @@ impl HuffmanTable {
             reader.consume(length);
             return Ok(entry.symbol());
         }
-        self.decode_long(reader)
+        let (symbol, length) = self.decode_long(reader.peek(16))?;
+        reader.consume(length);
+        Ok(symbol)
     }
 
     /// Decodes a symbol whose low four bits are a magnitude category, then that many
@@ -200,18 +202,19 @@ impl HuffmanTable {
         Ok((symbol, reader.receive_extend(u32::from(symbol & 15))))
     }
 
-    /// The codes longer than LOOKUP_BITS, one length at a time (T.81 F.16).
+    /// The symbol whose code, longer than LOOKUP_BITS, starts the 16 bits `next`, and the
+    /// code's length (T.81 F.16). It takes the bits, not the reader, so that a hot loop's
+    /// reader can stay in registers (see `BitReader`).
     #[cold]
-    fn decode_long(&self, reader: &mut BitReader<'_>) -> Result<u8, CoreError> {
+    fn decode_long(&self, next: u32) -> Result<(u8, u32), CoreError> {
         for length in LOOKUP_BITS + 1..=16 {
-            let code = reader.peek(length) as i32;
+            let code = (next >> (16 - length)) as i32;
             if code <= self.max_code[length as usize] {
-                reader.consume(length);
                 let index = self.offset[length as usize] + code;
                 return self
                     .values
                     .get(index as usize)
-                    .copied()
+                    .map(|&symbol| (symbol, length))
                     .ok_or_else(|| malformed("bad Huffman code"));
             }
         }

@@ -638,18 +638,26 @@ fn decode_ac_refine(
 }
 
 /// Moves past the RSTn marker that must come next, dropping the bits of the last byte.
+/// Inlined, with the search in a function that takes the reader's position rather than
+/// the reader: a reader whose address is passed anywhere is kept in memory, not registers.
+#[inline(always)]
 fn restart(reader: &mut BitReader<'_>, data: &[u8], next: &mut u8) -> Result<(), CoreError> {
     if reader.overran() {
         return Err(malformed("entropy-coded data ends early"));
     }
-    let at = next_marker(data, reader.position(), false)
-        .ok_or_else(|| malformed("missing restart marker"))?;
-    if data.get(at + 1) != Some(&(0xD0 + *next)) {
-        return Err(malformed("missing restart marker"));
-    }
-    reader.reset_at(at + 2);
+    reader.reset_at(restart_marker(data, reader.position(), *next)?);
     *next = (*next + 1) & 7;
     Ok(())
+}
+
+/// Where the data after the restart marker RSTn, `n` = `next`, that must come next from
+/// `pos` on begins.
+fn restart_marker(data: &[u8], pos: usize, next: u8) -> Result<usize, CoreError> {
+    let at = next_marker(data, pos, false).ok_or_else(|| malformed("missing restart marker"))?;
+    if data.get(at + 1) != Some(&(0xD0 + next)) {
+        return Err(malformed("missing restart marker"));
+    }
+    Ok(at + 2)
 }
 
 #[cfg(test)]
