@@ -346,8 +346,8 @@ struct Walk {
     restart_interval: usize,
 }
 
-/// The MCU shapes that have a loop of their own, since the per-block work of a scan is a
-/// few instructions and a general loop over an MCU's blocks would double it.
+/// The MCU shapes that have a loop of their own: in them a block's scan component is known
+/// without reading it from a table, and for most blocks it is a constant.
 #[derive(Clone, Copy)]
 enum Shape {
     /// One component: each MCU is one block.
