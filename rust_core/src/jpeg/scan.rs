@@ -243,24 +243,11 @@ pub(super) fn decode_scan(
                 #[inline(always)]
                 |reader, run, block| {
                     let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
+                    let eob = &mut run.end_of_band;
                     if kind == Kind::AcFirst {
-                        decode_ac_first(
-                            reader,
-                            ac_table,
-                            coefficients,
-                            band,
-                            low,
-                            &mut run.end_of_band,
-                        )
+                        decode_ac_first(reader, ac_table, coefficients, band, low, eob)
                     } else {
-                        decode_ac_refine(
-                            reader,
-                            ac_table,
-                            coefficients,
-                            band,
-                            low,
-                            &mut run.end_of_band,
-                        )
+                        decode_ac_refine(reader, ac_table, coefficients, band, low, eob)
                     }
                 },
             )?;
