@@ -48,6 +48,12 @@ impl<'a> BitReader<'a> {
         self.pos
     }
 
+    /// How many bits were consumed, in data without stuffed bytes or markers.
+    #[cfg(test)]
+    pub(super) fn consumed(&self) -> usize {
+        self.pos * 8 - self.count as usize
+    }
+
     /// True when bits past the end of the segment were consumed: the data is truncated
     /// or corrupt.
     #[inline(always)]

@@ -2,7 +2,8 @@
 //! `LOOKUP_BITS` bits. For AC tables the lookup also says how many bits a whole
 //! coefficient (code plus its magnitude bits) takes, so a block can be skipped without
 //! reading any coefficient value, and a second table says how far all the whole
-//! coefficients in those bits go, so most lookups skip two or three of them.
+//! coefficients in those bits go, so most lookups skip two or three of them. A third gives
+//! a whole coefficient with its value, for the blocks whose AC terms are kept.
 
 use super::bits::BitReader;
 use super::malformed;
@@ -65,11 +66,57 @@ impl Run {
     }
 }
 
+/// One whole AC coefficient (code and magnitude) as a lookup gives it, packed: bits 0-3
+/// the bits it takes (0: more than LOOKUP_BITS, or not looked up), 4-8 how far it moves
+/// the coefficient index (`Entry::advance`), bit 9 set for ZRL, 16-31 its value, or for
+/// an end of block the run length category of its end-of-band run.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Coefficient(u32);
+
+impl Coefficient {
+    /// The coefficient of `symbol` with `value`, taking `length` bits.
+    pub(super) fn new(symbol: u8, length: u32, value: i32) -> Self {
+        let entry = Entry(u16::from(symbol));
+        let advance = entry.advance();
+        let zero_run = u32::from(symbol == 0xF0);
+        let value = if advance == 0 {
+            i32::from(symbol >> 4)
+        } else {
+            value
+        };
+        Coefficient(length | advance << 4 | zero_run << 9 | (value as u32) << 16)
+    }
+    #[inline(always)]
+    fn length(self) -> u32 {
+        self.0 & 15
+    }
+    /// How far the coefficient index moves: the zero run and the coefficient, 16 for ZRL,
+    /// 0 for an end of block.
+    #[inline(always)]
+    pub(super) fn advance(self) -> usize {
+        ((self.0 >> 4) & 31) as usize
+    }
+    /// True for ZRL, sixteen zeros and no coefficient.
+    #[inline(always)]
+    pub(super) fn zero_run(self) -> bool {
+        self.0 & (1 << 9) != 0
+    }
+    /// The coefficient's value (0 for ZRL); for an end of block, how many bits its
+    /// end-of-band run has.
+    #[inline(always)]
+    pub(super) fn value(self) -> i32 {
+        (self.0 as i32) >> 16
+    }
+}
+
 pub(super) struct HuffmanTable {
     lookup: Vec<Entry>,
     /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
-    /// Built by `prepare_skipping` (only sequential scans skip blocks); empty until then.
+    /// Built by `prepare_ac` (for scans whose AC terms are read); empty until then.
     runs: Vec<Run>,
+    /// By the same bits: the whole coefficient they start with, value and all. Built by
+    /// `prepare_ac`; empty until then.
+    coefficients: Vec<Coefficient>,
     /// Largest code of each length 1..=16, -1 when there is none (index 0 unused).
     max_code: [i32; 17],
     /// Index into `values` of the first code of each length, minus that code.
@@ -115,16 +162,31 @@ impl HuffmanTable {
         Ok(HuffmanTable {
             lookup,
             runs: Vec::new(),
+            coefficients: Vec::new(),
             max_code,
             offset,
             values: values.to_vec(),
         })
     }
 
-    /// Builds the table `skip_ac` takes several coefficients at a time with.
-    pub(super) fn prepare_skipping(&mut self) {
+    /// Builds the tables of an AC table's whole coefficients: the one `skip_ac` takes
+    /// several at a time with, and the one `decode_coefficient` reads them with.
+    pub(super) fn prepare_ac(&mut self) {
         if self.runs.is_empty() {
             self.runs = Self::runs(&self.lookup);
+        }
+        if self.coefficients.is_empty() {
+            self.coefficients = (0..self.lookup.len() as u32)
+                .map(|bits| {
+                    let entry = self.lookup[bits as usize];
+                    let (length, size) = (entry.skip_length(), u32::from(entry.symbol() & 15));
+                    if length == 0 {
+                        return Coefficient::default();
+                    }
+                    let raw = (bits >> (LOOKUP_BITS - length)) & ((1 << size) - 1);
+                    Coefficient::new(entry.symbol(), length, extend(raw, size))
+                })
+                .collect();
         }
     }
 
@@ -200,6 +262,25 @@ impl HuffmanTable {
         }
         let symbol = self.decode(reader)?;
         Ok((symbol, reader.receive_extend(u32::from(symbol & 15))))
+    }
+
+    /// Decodes one whole AC coefficient (T.81 F.2.2.2): one lookup when it fits in
+    /// LOOKUP_BITS and `prepare_ac` has run.
+    #[inline(always)]
+    pub(super) fn decode_coefficient(
+        &self,
+        reader: &mut BitReader<'_>,
+    ) -> Result<Coefficient, CoreError> {
+        reader.fill();
+        let peek = reader.peek(LOOKUP_BITS) as usize;
+        let coefficient = self.coefficients.get(peek).copied().unwrap_or_default();
+        if coefficient.length() != 0 {
+            reader.consume(coefficient.length());
+            return Ok(coefficient);
+        }
+        let symbol = self.decode(reader)?;
+        let value = reader.receive_extend(u32::from(symbol & 15));
+        Ok(Coefficient::new(symbol, 0, value))
     }
 
     /// The symbol whose code, longer than LOOKUP_BITS, starts the 16 bits `next`, and the
@@ -332,7 +413,7 @@ mod tests {
         let mut counts = [0u8; 16];
         counts[1] = 3;
         let mut table = HuffmanTable::new(&counts, &[0x01, 0x00, 0xF0]).unwrap();
-        table.prepare_skipping();
+        table.prepare_ac();
         // 63 coefficients of three bits, no EOB (the block is full), then the next
         // block's bits, which begin like an EOB.
         for tail in ["01", "0101", "10"] {

@@ -170,10 +170,18 @@ impl<'a> Decoder<'a> {
             .as_ref()
             .ok_or_else(|| malformed("scan before frame"))?;
         let scan = Scan::parse(payload, frame)?;
-        if !frame.progressive {
+        // The AC tables of the scans whose AC terms are read (in progressive files only
+        // those of the components the output takes AC terms of) get their coefficient
+        // lookups.
+        let reads_ac = if frame.progressive {
+            scan.start > 0 && !self.planes[scan.components[0].index].ac.is_empty()
+        } else {
+            true
+        };
+        if reads_ac {
             for sc in &scan.components {
                 if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {
-                    table.prepare_skipping();
+                    table.prepare_ac();
                 }
             }
         }

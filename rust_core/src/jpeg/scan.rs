@@ -7,7 +7,7 @@
 
 use super::bits::{next_marker, BitReader};
 use super::headers::{Frame, Scan};
-use super::huffman::HuffmanTable;
+use super::huffman::{Coefficient, HuffmanTable};
 use super::malformed;
 use crate::error::CoreError;
 
@@ -59,6 +59,106 @@ pub(super) const USED_MASK: u64 = {
     mask
 };
 
+/// Where `Kept::store` puts the coefficient at zigzag position `z` (< 80): its slot in
+/// `AcBlock::values` (past 63, as libjpeg does, that of 63), or `SINK` when it is not
+/// kept; from 80 on, `SINK` for every position, which is where ZRL's zero goes.
+const STORE: [u8; 160] = {
+    let mut store = [SINK; 160];
+    let mut z = 1;
+    while z < 80 {
+        let slot = SLOT[if z < 63 { z } else { 63 }];
+        if slot != UNUSED {
+            store[z] = slot;
+        }
+        z += 1;
+    }
+    store
+};
+
+/// The slot of `Kept::values` that takes what is not kept.
+const SINK: u8 = 24;
+
+/// A block's kept AC terms, copied out of its `AcBlock` while its coefficients are
+/// decoded: every coefficient is stored, the ones not kept in a slot of their own, so that
+/// storing one takes no branch (whether a position is kept would be mispredicted often).
+struct Kept {
+    values: [i16; SINK as usize + 1],
+    nonzero: u64,
+}
+
+impl Kept {
+    #[inline(always)]
+    fn load(block: &AcBlock) -> Self {
+        let mut values = [0; SINK as usize + 1];
+        values[..24].copy_from_slice(&block.values);
+        Kept {
+            values,
+            nonzero: block.nonzero,
+        }
+    }
+
+    /// Stores the coefficient `coefficient` read ending at zigzag position `z`, shifted
+    /// left by `low`: its value at `z` (at 63 past 63), or nothing for ZRL.
+    #[inline(always)]
+    fn store(&mut self, z: usize, coefficient: Coefficient, low: u32) {
+        let value = coefficient.value().wrapping_shl(low) as i16;
+        let index = z + 80 * usize::from(coefficient.zero_run());
+        if let Some(&slot) = STORE.get(index) {
+            if let Some(kept) = self.values.get_mut(usize::from(slot)) {
+                *kept = value;
+            }
+        }
+        self.nonzero |= u64::from(value != 0) << z.min(63);
+    }
+
+    /// Stores a value at zigzag position `z` (<= 63).
+    #[inline(always)]
+    fn store_value(&mut self, z: usize, value: i16) {
+        if let Some(&slot) = STORE.get(z) {
+            if let Some(kept) = self.values.get_mut(usize::from(slot)) {
+                *kept = value;
+            }
+        }
+        self.nonzero |= u64::from(value != 0) << (z & 63);
+    }
+
+    /// Reads the correction bits of the non-zero coefficients at the zigzag positions of
+    /// `positions`, in order, and applies them to the kept ones: a set bit adds `plus`
+    /// to the magnitude unless that bit is set already (G.1.2.3).
+    #[inline(always)]
+    fn refine(&mut self, reader: &mut BitReader<'_>, mut positions: u64, plus: i16) {
+        while positions != 0 {
+            let n = positions.count_ones().min(16);
+            // The n bits, first one at the top.
+            let mut bits = reader.bits(n) << (32 - n);
+            for _ in 0..n {
+                let z = positions.trailing_zeros() as usize;
+                positions &= positions - 1;
+                let corrected = bits >> 31 != 0;
+                bits <<= 1;
+                if let Some(&slot) = STORE.get(z) {
+                    if let Some(value) = self.values.get_mut(usize::from(slot)) {
+                        let step = if *value >= 0 {
+                            plus
+                        } else {
+                            plus.wrapping_neg()
+                        };
+                        if corrected && *value & plus == 0 {
+                            *value = value.wrapping_add(step);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn save(&self, block: &mut AcBlock) {
+        block.values.copy_from_slice(&self.values[..24]);
+        block.nonzero = self.nonzero;
+    }
+}
+
 /// The AC terms kept of one block: the values the 2x2 reduction reads (56 bytes instead
 /// of 128 for a whole block), and which of all 63 are non-zero, which is what a
 /// progressive refinement scan needs to know of the others.
@@ -80,20 +180,12 @@ impl AcBlock {
             .map_or(0, |slot| self.values[slot])
     }
 
-    /// Stores the coefficient at zigzag position `k` (past 63, as libjpeg does, at 63).
-    #[inline(always)]
-    pub(super) fn set(&mut self, k: usize, value: i16) {
-        let k = k.min(63);
-        self.nonzero = (self.nonzero & !(1 << k)) | (u64::from(value != 0) << k);
-        if let Some(slot) = self.kept_mut(k) {
-            *slot = value;
-        }
-    }
-
-    /// The kept value at zigzag position `k` (<= 63), or None when that one is not kept.
-    #[inline(always)]
-    fn kept_mut(&mut self, k: usize) -> Option<&mut i16> {
-        self.values.get_mut(usize::from(SLOT[k]))
+    /// Stores a value at zigzag position `z` (<= 63).
+    #[cfg(test)]
+    pub(super) fn set(&mut self, z: usize, value: i16) {
+        let mut kept = Kept::load(self);
+        kept.store_value(z, value);
+        kept.save(self);
     }
 }
 
@@ -497,21 +589,18 @@ fn decode_ac_sequential(
     table: &HuffmanTable,
     block: &mut AcBlock,
 ) -> Result<(), CoreError> {
+    let mut kept = Kept::load(block);
+    // The position after the last coefficient read.
     let mut k = 1;
     while k < 64 {
-        let (symbol, value) = table.decode_value(reader)?;
-        let (run, size) = (usize::from(symbol >> 4), symbol & 15);
-        if size == 0 {
-            if run != 15 {
-                break;
-            }
-            k += 16;
-            continue;
+        let coefficient = table.decode_coefficient(reader)?;
+        if coefficient.advance() == 0 {
+            break;
         }
-        k += run;
-        block.set(k, value as i16);
-        k += 1;
+        k += coefficient.advance();
+        kept.store(k - 1, coefficient, 0);
     }
+    kept.save(block);
     Ok(())
 }
 
@@ -529,37 +618,27 @@ fn decode_ac_first(
         *end_of_band_run -= 1;
         return Ok(());
     }
+    let mut kept = Kept::load(block);
+    // The position after the last coefficient read.
     let mut k = start;
-    // Bits of the coefficients this band adds (its positions are all still zero), merged
-    // at the end: a block with none is not touched at all.
-    let mut nonzero = 0;
     while k <= end {
-        let (symbol, value) = table.decode_value(reader)?;
-        let (run, size) = (u32::from(symbol >> 4), symbol & 15);
-        if size == 0 {
-            if run == 15 {
-                k += 16;
-                continue;
-            }
+        let coefficient = table.decode_coefficient(reader)?;
+        if coefficient.advance() == 0 {
+            let run = coefficient.value() as u32;
             *end_of_band_run = (1 << run) - 1 + reader.bits(run);
             break;
         }
-        k = (k + run as usize).min(63);
-        let value = value.wrapping_shl(low) as i16;
-        nonzero |= u64::from(value != 0) << k;
-        if let Some(slot) = block.kept_mut(k) {
-            *slot = value;
-        }
-        k += 1;
+        k += coefficient.advance();
+        kept.store(k - 1, coefficient, low);
     }
-    if nonzero != 0 {
-        block.nonzero |= nonzero;
-    }
+    kept.save(block);
     Ok(())
 }
 
 /// An AC refinement scan (G.1.2.3): one correction bit for each coefficient already
-/// non-zero, and new coefficients of magnitude 1 << low placed among the zero ones.
+/// non-zero, and new coefficients of magnitude 1 << low placed among the zero ones. The
+/// positions are handled as bit masks over `AcBlock::nonzero`, so the work goes with the
+/// non-zero coefficients, not with the band's length.
 #[inline(always)]
 fn decode_ac_refine(
     reader: &mut BitReader<'_>,
@@ -570,58 +649,63 @@ fn decode_ac_refine(
     end_of_band_run: &mut u32,
 ) -> Result<(), CoreError> {
     let plus = 1i16.wrapping_shl(low);
-    let minus = (-1i16).wrapping_shl(low);
-    // The correction bit of the non-zero coefficient at zigzag position k.
-    let refine = |reader: &mut BitReader<'_>, block: &mut AcBlock, k: usize| {
-        if reader.bits(1) != 0 {
-            if let Some(coefficient) = block.kept_mut(k) {
-                if (*coefficient & plus) == 0 {
-                    *coefficient =
-                        coefficient.wrapping_add(if *coefficient >= 0 { plus } else { minus });
-                }
-            }
-        }
-    };
-    let is_nonzero = |block: &AcBlock, k: usize| block.nonzero >> k & 1 != 0;
+    let band = from(start) & !from(end + 1);
+    if *end_of_band_run > 0 && block.nonzero & band == 0 {
+        // Inside an end-of-band run, a block with nothing to correct reads no bits.
+        *end_of_band_run -= 1;
+        return Ok(());
+    }
+    let mut kept = Kept::load(block);
+    // The position after the last one dealt with.
     let mut k = start;
     if *end_of_band_run == 0 {
         while k <= end {
             let symbol = table.decode(reader)?;
-            let (mut run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+            let (run, size) = (u32::from(symbol >> 4), symbol & 15);
             let mut value = 0;
             if size != 0 {
-                value = if reader.bits(1) != 0 { plus } else { minus };
+                value = if reader.bits(1) != 0 {
+                    plus
+                } else {
+                    plus.wrapping_neg()
+                };
             } else if run != 15 {
                 *end_of_band_run = (1 << run) + reader.bits(run);
                 break;
             }
-            while k <= end {
-                if is_nonzero(block, k) {
-                    refine(reader, block, k);
-                } else {
-                    if run == 0 {
-                        break;
-                    }
-                    run -= 1;
-                }
-                k += 1;
+            // The symbol passes `run` positions still zero, correcting the non-zero ones
+            // on the way, and lands on the next zero one (ZRL: on the sixteenth).
+            let ahead = band & from(k);
+            let mut zeros = ahead & !kept.nonzero;
+            for _ in 0..run {
+                zeros &= zeros.wrapping_sub(1);
             }
-            if value != 0 && k <= end {
-                block.set(k, value);
+            if zeros == 0 {
+                // Past the band's end (corrupt data): correct the rest and end the block.
+                kept.refine(reader, ahead & kept.nonzero, plus);
+                k = end + 1;
+                break;
             }
-            k += 1;
+            let landing = zeros.trailing_zeros() as usize;
+            kept.refine(reader, ahead & kept.nonzero & !from(landing), plus);
+            if value != 0 {
+                kept.store_value(landing, value);
+            }
+            k = landing + 1;
         }
     }
     if *end_of_band_run > 0 {
-        while k <= end {
-            if is_nonzero(block, k) {
-                refine(reader, block, k);
-            }
-            k += 1;
-        }
+        kept.refine(reader, band & from(k) & kept.nonzero, plus);
         *end_of_band_run -= 1;
     }
+    kept.save(block);
     Ok(())
+}
+
+/// The positions from `k` on, as a mask (none from 64 on).
+#[inline(always)]
+fn from(k: usize) -> u64 {
+    u64::MAX.checked_shl(k as u32).unwrap_or(0)
 }
 
 /// Moves past the RSTn marker that must come next, dropping the bits of the last byte.
@@ -664,18 +748,287 @@ mod tests {
     }
 
     #[test]
-    fn a_block_tracks_every_non_zero_position_but_keeps_only_used_values() {
+    fn stores_land_where_libjpeg_puts_them() {
+        // Past 63 (corrupt data) a coefficient lands on 63; ZRL's zero lands on no kept slot.
+        assert!(STORE[63..80].iter().all(|&slot| slot == SLOT[63]));
+        assert!(STORE[80..].iter().all(|&slot| slot == SINK));
         let mut block = AcBlock::default();
-        block.set(1, 5); // natural 1: kept
-        block.set(4, -2); // natural 9: kept
-        block.set(3, 7); // natural 16: not kept
-        block.set(70, 9); // past the end: lands on 63, as in libjpeg
+        let mut kept = Kept::load(&block);
+        kept.store_value(1, 5); // natural 1: kept
+        kept.store_value(4, -2); // natural 9: kept
+        kept.store_value(3, 7); // natural 16: not kept
+        kept.save(&mut block);
         assert_eq!(block.at(1), 5);
         assert_eq!(block.at(9), -2);
         assert_eq!(block.at(16), 0);
+        assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4);
+        let mut kept = Kept::load(&block);
+        kept.store(70, Coefficient::new(0x51, 0, 9), 0);
+        kept.store(62, Coefficient::new(0xF0, 0, 0), 0);
+        kept.save(&mut block);
         assert_eq!(block.at(63), 9);
         assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 63);
-        block.set(3, 0);
-        assert_eq!(block.nonzero, 1 << 1 | 1 << 4 | 1 << 63);
+    }
+
+    /// xorshift64: deterministic pseudo-random numbers for the tests below.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// An AC table whose codes run from 1 to 15 bits (so that some take the slow path)
+    /// and cover every bit pattern: one symbol of each length 1..=12, eight of 15.
+    fn ac_table() -> HuffmanTable {
+        let mut counts = [1u8; 16];
+        counts[12..].copy_from_slice(&[0, 0, 8, 0]);
+        let values = [
+            0x01, 0x00, 0x11, 0x10, 0xF0, 0x21, 0x20, 0x02, 0x31, 0x05, 0x41, 0xE1, 0x0A, 0x1B,
+            0x30, 0xD1, 0x09, 0xF3, 0x6C, 0x13,
+        ];
+        let mut table = HuffmanTable::new(&counts, &values).unwrap();
+        table.prepare_ac();
+        table
+    }
+
+    /// A block with random non-zero coefficients at random positions, in zigzag order,
+    /// with their `AcBlock`: how the decoders' results are compared.
+    fn random_block(random: &mut Random, low: u32) -> ([i16; 64], AcBlock) {
+        let mut all = [0i16; 64];
+        let mut block = AcBlock::default();
+        let mut kept = Kept::load(&block);
+        let density = random.next() % 64;
+        for (z, coefficient) in all.iter_mut().enumerate().skip(1) {
+            if random.next() % 64 < density {
+                let magnitude = (random.next() % 7 + 1) as i16;
+                let sign = if random.next() % 2 == 0 { 1 } else { -1 };
+                *coefficient = sign * (magnitude << low);
+                kept.store_value(z, *coefficient);
+            }
+        }
+        kept.save(&mut block);
+        (all, block)
+    }
+
+    /// The straightforward G.1.2.3, position by position, over a whole block.
+    fn reference_refine(
+        reader: &mut BitReader<'_>,
+        table: &HuffmanTable,
+        all: &mut [i16; 64],
+        (start, end): (usize, usize),
+        low: u32,
+        end_of_band_run: &mut u32,
+    ) -> Result<(), CoreError> {
+        let (plus, minus) = (1i16 << low, -1i16 << low);
+        let refine = |reader: &mut BitReader<'_>, coefficient: &mut i16| {
+            let bit = reader.bits(1);
+            if bit != 0 && *coefficient & plus == 0 {
+                *coefficient += if *coefficient >= 0 { plus } else { minus };
+            }
+        };
+        let mut k = start;
+        if *end_of_band_run == 0 {
+            while k <= end {
+                let symbol = table.decode(reader)?;
+                let (mut run, size) = (u32::from(symbol >> 4), symbol & 15);
+                let mut value = 0;
+                if size != 0 {
+                    value = if reader.bits(1) != 0 { plus } else { minus };
+                } else if run != 15 {
+                    *end_of_band_run = (1 << run) + reader.bits(run);
+                    break;
+                }
+                while k <= end {
+                    if all[k] != 0 {
+                        refine(reader, &mut all[k]);
+                    } else {
+                        if run == 0 {
+                            break;
+                        }
+                        run -= 1;
+                    }
+                    k += 1;
+                }
+                if value != 0 && k <= end {
+                    all[k] = value;
+                }
+                k += 1;
+            }
+        }
+        if *end_of_band_run > 0 {
+            for coefficient in all.iter_mut().take(end + 1).skip(k) {
+                if *coefficient != 0 {
+                    refine(reader, coefficient);
+                }
+            }
+            *end_of_band_run -= 1;
+        }
+        Ok(())
+    }
+
+    /// The straightforward G.1.2.2 (and F.2.2.2 for `sequential`), over a whole block.
+    fn reference_first(
+        reader: &mut BitReader<'_>,
+        table: &HuffmanTable,
+        all: &mut [i16; 64],
+        (start, end): (usize, usize),
+        low: u32,
+        end_of_band_run: &mut u32,
+        sequential: bool,
+    ) -> Result<(), CoreError> {
+        if *end_of_band_run > 0 {
+            *end_of_band_run -= 1;
+            return Ok(());
+        }
+        let mut k = start;
+        while k <= end {
+            let symbol = table.decode(reader)?;
+            let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
+            if size == 0 {
+                if run == 15 {
+                    k += 16;
+                    continue;
+                }
+                if !sequential {
+                    *end_of_band_run = (1 << run) - 1 + reader.bits(run as u32);
+                }
+                break;
+            }
+            k += run;
+            all[k.min(63)] = (reader.receive_extend(size) << low) as i16;
+            k += 1;
+        }
+        Ok(())
+    }
+
+    /// Checks that the kept values and the non-zero positions agree with the whole block.
+    fn assert_same(all: &[i16; 64], block: &AcBlock, case: &str) {
+        let mut nonzero = 0u64;
+        for (z, &coefficient) in all.iter().enumerate() {
+            nonzero |= u64::from(coefficient != 0) << z;
+            assert_eq!(
+                block.at(NATURAL_ORDER[z]),
+                if SLOT[z] != UNUSED { coefficient } else { 0 },
+                "{case} z {z}"
+            );
+        }
+        assert_eq!(block.nonzero, nonzero, "{case}");
+    }
+
+    /// Runs the decoder of `kind` and its reference over the same random bits, block after
+    /// block, and checks that they read the same bits and reach the same coefficients.
+    fn compare_with_reference(kind: Kind, seed: u64) {
+        let table = ac_table();
+        let mut random = Random(seed);
+        let data: Vec<u8> = (0..4096)
+            .map(|_| random.next() as u8)
+            .filter(|&b| b != 0xFF)
+            .collect();
+        let (mut reader, mut expected_reader) =
+            (BitReader::new(&data, 0), BitReader::new(&data, 0));
+        let (mut run, mut expected_run) = (0, 0);
+        for block_index in 0..200 {
+            let start = 1 + (random.next() % 20) as usize;
+            let band = match kind {
+                Kind::Sequential => (1, 63),
+                _ => (start, (start + (random.next() % 50) as usize).min(63)),
+            };
+            let low = if kind == Kind::Sequential {
+                0
+            } else {
+                (random.next() % 3) as u32
+            };
+            // Refinements find the bits above `low` set, and in corrupt data (one block in
+            // four here) the bit `low` too.
+            let above = u32::from(random.next() % 4 != 0);
+            let (mut all, mut block) = random_block(&mut random, low + above);
+            if kind != Kind::AcRefine {
+                // A first scan finds its band's positions still zero.
+                for (z, coefficient) in all.iter_mut().enumerate() {
+                    if (band.0..=band.1).contains(&z) || kind == Kind::Sequential {
+                        *coefficient = 0;
+                    }
+                }
+                let mut kept = Kept {
+                    values: [0; SINK as usize + 1],
+                    nonzero: 0,
+                };
+                for (z, &coefficient) in all.iter().enumerate() {
+                    kept.store_value(z, coefficient);
+                }
+                kept.save(&mut block);
+            }
+            let case = format!("seed {seed} block {block_index}");
+            let (result, expected) = match kind {
+                Kind::Sequential => (
+                    decode_ac_sequential(&mut reader, &table, &mut block),
+                    reference_first(
+                        &mut expected_reader,
+                        &table,
+                        &mut all,
+                        band,
+                        0,
+                        &mut expected_run,
+                        true,
+                    ),
+                ),
+                Kind::AcFirst => (
+                    decode_ac_first(&mut reader, &table, &mut block, band, low, &mut run),
+                    reference_first(
+                        &mut expected_reader,
+                        &table,
+                        &mut all,
+                        band,
+                        low,
+                        &mut expected_run,
+                        false,
+                    ),
+                ),
+                _ => (
+                    decode_ac_refine(&mut reader, &table, &mut block, band, low, &mut run),
+                    reference_refine(
+                        &mut expected_reader,
+                        &table,
+                        &mut all,
+                        band,
+                        low,
+                        &mut expected_run,
+                    ),
+                ),
+            };
+            assert_eq!(result.is_ok(), expected.is_ok(), "{case}");
+            assert_eq!(run, expected_run, "{case}");
+            assert_eq!(reader.consumed(), expected_reader.consumed(), "{case}");
+            assert_same(&all, &block, &case);
+            if reader.overran() {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_blocks_decode_as_the_spec_reads_them() {
+        for seed in 1..=50 {
+            compare_with_reference(Kind::Sequential, seed);
+        }
+    }
+
+    #[test]
+    fn first_ac_scans_decode_as_the_spec_reads_them() {
+        for seed in 1..=50 {
+            compare_with_reference(Kind::AcFirst, seed);
+        }
+    }
+
+    #[test]
+    fn ac_refinements_decode_as_the_spec_reads_them() {
+        for seed in 1..=50 {
+            compare_with_reference(Kind::AcRefine, seed);
+        }
     }
 }
