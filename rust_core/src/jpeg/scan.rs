@@ -319,9 +319,8 @@ pub(super) fn decode_scan(
                 #[inline(always)]
                 |reader, _, block| {
                     let coefficient = dcs[block.slot].get_mut(block.at).ok_or_else(outside)?;
-                    if reader.bits(1) != 0 {
-                        *coefficient |= 1 << low;
-                    }
+                    // Without a branch: the bit is a coin toss.
+                    *coefficient |= reader.bits(1).wrapping_shl(low) as i16;
                     Ok(())
                 },
             )?;
