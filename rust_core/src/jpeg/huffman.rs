@@ -169,6 +169,24 @@ impl HuffmanTable {
         })
     }
 
+    /// Builds the lookup `decode_difference` reads a whole DC difference with.
+    pub(super) fn prepare_dc(&mut self) {
+        if self.coefficients.is_empty() {
+            self.coefficients = (0..self.lookup.len() as u32)
+                .map(|bits| {
+                    let entry = self.lookup[bits as usize];
+                    let (length, category) = (entry.skip_length(), u32::from(entry.symbol()));
+                    // Categories past 11 are refused by the slow path.
+                    if length == 0 || category > 11 {
+                        return Coefficient::default();
+                    }
+                    let raw = (bits >> (LOOKUP_BITS - length)) & ((1 << category) - 1);
+                    Coefficient(length | (extend(raw, category) as u32) << 16)
+                })
+                .collect();
+        }
+    }
+
     /// Builds the tables of an AC table's whole coefficients: the one `skip_ac` takes
     /// several at a time with, and the one `decode_coefficient` reads them with.
     pub(super) fn prepare_ac(&mut self) {
@@ -283,6 +301,24 @@ impl HuffmanTable {
         Ok(Coefficient::new(symbol, 0, value))
     }
 
+    /// Decodes a DC difference (T.81 F.2.2.1): one lookup when code and magnitude fit in
+    /// LOOKUP_BITS and `prepare_dc` has run.
+    #[inline(always)]
+    pub(super) fn decode_difference(&self, reader: &mut BitReader<'_>) -> Result<i32, CoreError> {
+        reader.fill();
+        let peek = reader.peek(LOOKUP_BITS) as usize;
+        let difference = self.coefficients.get(peek).copied().unwrap_or_default();
+        if difference.length() != 0 {
+            reader.consume(difference.length());
+            return Ok(difference.value());
+        }
+        let (category, difference) = self.decode_value(reader)?;
+        if category > 11 {
+            return Err(malformed("DC difference out of range"));
+        }
+        Ok(difference)
+    }
+
     /// The symbol whose code, longer than LOOKUP_BITS, starts the 16 bits `next`, and the
     /// code's length (T.81 F.16). It takes the bits, not the reader, so that a hot loop's
     /// reader can stay in registers (see `BitReader`).
@@ -383,6 +419,59 @@ mod tests {
             let mut reader = BitReader::new(&data, 0);
             assert_eq!(table.decode(&mut reader).unwrap(), expected);
         }
+    }
+
+    #[test]
+    fn a_dc_difference_from_one_lookup_equals_one_from_code_then_magnitude() {
+        // A complete code: categories 0..=9 with codes of 2 to 9 bits, then 64 codes of
+        // 15 bits (past the lookup) for 10 and 11, and the last one for 12 (refused).
+        let mut counts = [0u8; 16];
+        counts[1..9].copy_from_slice(&[3, 1, 1, 1, 1, 1, 1, 1]);
+        counts[14] = 64;
+        let mut values: Vec<u8> = (0..10).chain((0..63).map(|i| 10 + i % 2)).collect();
+        values.push(12);
+        let mut table = HuffmanTable::new(&counts, &values).unwrap();
+        let plain = HuffmanTable::new(&counts, &values).unwrap();
+        table.prepare_dc();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let data: Vec<u8> = (0..20_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .filter(|&b| b != 0xFF)
+            .collect();
+        let (mut reader, mut expected) = (BitReader::new(&data, 0), BitReader::new(&data, 0));
+        let (mut differences, mut refused) = (0, 0);
+        // Up to the data's end, where `consumed` stops meaning anything.
+        while expected.consumed() + 64 < data.len() * 8 {
+            let difference = table.decode_difference(&mut reader);
+            let reference = plain.decode(&mut expected).and_then(|category| {
+                if category > 11 {
+                    Err(malformed("DC difference out of range"))
+                } else {
+                    Ok(expected.receive_extend(u32::from(category)))
+                }
+            });
+            match (difference, reference) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b);
+                    differences += 1;
+                }
+                (Err(_), Err(_)) => {
+                    refused += 1;
+                    break;
+                }
+                (a, b) => panic!("{a:?} against {b:?}"),
+            }
+            assert_eq!(reader.consumed(), expected.consumed());
+        }
+        assert!(
+            differences > 1000 && refused <= 1,
+            "{differences} {refused}"
+        );
     }
 
     #[test]

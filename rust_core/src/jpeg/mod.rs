@@ -178,6 +178,13 @@ impl<'a> Decoder<'a> {
         } else {
             true
         };
+        if !frame.progressive || (scan.start == 0 && scan.high == 0) {
+            for sc in &scan.components {
+                if let Some(table) = self.dc_tables[sc.dc_table].as_mut() {
+                    table.prepare_dc();
+                }
+            }
+        }
         if reads_ac {
             for sc in &scan.components {
                 if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {

@@ -362,10 +362,7 @@ fn decode_dc(
     low: u32,
 ) -> Result<(), CoreError> {
     let table = table.ok_or_else(|| malformed("undefined Huffman table"))?;
-    let (category, difference) = table.decode_value(reader)?;
-    if category > 11 {
-        return Err(malformed("DC difference out of range"));
-    }
+    let difference = table.decode_difference(reader)?;
     let prediction = &mut run.predictions[block.slot];
     *prediction = prediction.wrapping_add(difference);
     *dcs.get_mut(block.at).ok_or_else(outside)? = prediction.wrapping_shl(low) as i16;
