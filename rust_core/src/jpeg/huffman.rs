@@ -114,9 +114,12 @@ pub(super) struct HuffmanTable {
     /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
     /// Built by `prepare_ac` (for scans whose AC terms are read); empty until then.
     runs: Vec<Run>,
-    /// By the same bits: the whole coefficient they start with, value and all. Built by
-    /// `prepare_ac`; empty until then.
+    /// By the same bits: the whole coefficient they start with, value and all (for a DC
+    /// table, the whole difference). Built by `prepare_ac` (`prepare_dc`); empty until then.
     coefficients: Vec<Coefficient>,
+    /// By the same bits: the whole symbol of a progressive refinement they start with,
+    /// with its sign bit. Built by `prepare_refinement`; empty until then.
+    refinements: Vec<Coefficient>,
     /// Largest code of each length 1..=16, -1 when there is none (index 0 unused).
     max_code: [i32; 17],
     /// Index into `values` of the first code of each length, minus that code.
@@ -163,6 +166,7 @@ impl HuffmanTable {
             lookup,
             runs: Vec::new(),
             coefficients: Vec::new(),
+            refinements: Vec::new(),
             max_code,
             offset,
             values: values.to_vec(),
@@ -182,6 +186,25 @@ impl HuffmanTable {
                     }
                     let raw = (bits >> (LOOKUP_BITS - length)) & ((1 << category) - 1);
                     Coefficient(length | (extend(raw, category) as u32) << 16)
+                })
+                .collect();
+        }
+    }
+
+    /// Builds the lookup `decode_refinement` reads with.
+    pub(super) fn prepare_refinement(&mut self) {
+        if self.refinements.is_empty() {
+            self.refinements = (0..self.lookup.len() as u32)
+                .map(|bits| {
+                    let entry = self.lookup[bits as usize];
+                    let length = entry.code_length();
+                    // A new coefficient's symbol is followed by its sign bit.
+                    let signed = u32::from(entry.symbol() & 15 != 0);
+                    if length == 0 || length + signed > LOOKUP_BITS {
+                        return Coefficient::default();
+                    }
+                    let sign = (bits >> (LOOKUP_BITS - length - signed)) & signed;
+                    Coefficient::new(entry.symbol(), length + signed, 2 * sign as i32 - 1)
                 })
                 .collect();
         }
@@ -299,6 +322,27 @@ impl HuffmanTable {
         let symbol = self.decode(reader)?;
         let value = reader.receive_extend(u32::from(symbol & 15));
         Ok(Coefficient::new(symbol, 0, value))
+    }
+
+    /// Decodes one symbol of an AC refinement scan (G.1.2.3) with the sign bit of the new
+    /// coefficient it places, if it does, as the value (+1 or -1): one lookup when they
+    /// fit in LOOKUP_BITS and `prepare_refinement` has run. A symbol whose magnitude
+    /// category is not 1 (corrupt) counts as 1, as in libjpeg.
+    #[inline(always)]
+    pub(super) fn decode_refinement(
+        &self,
+        reader: &mut BitReader<'_>,
+    ) -> Result<Coefficient, CoreError> {
+        reader.fill();
+        let peek = reader.peek(LOOKUP_BITS) as usize;
+        let refinement = self.refinements.get(peek).copied().unwrap_or_default();
+        if refinement.length() != 0 {
+            reader.consume(refinement.length());
+            return Ok(refinement);
+        }
+        let symbol = self.decode(reader)?;
+        let sign = if symbol & 15 != 0 { reader.bits(1) } else { 0 };
+        Ok(Coefficient::new(symbol, 0, 2 * sign as i32 - 1))
     }
 
     /// Decodes a DC difference (T.81 F.2.2.1): one lookup when code and magnitude fit in

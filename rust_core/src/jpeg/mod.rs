@@ -188,7 +188,11 @@ impl<'a> Decoder<'a> {
         if reads_ac {
             for sc in &scan.components {
                 if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {
-                    table.prepare_ac();
+                    if scan.high == 0 {
+                        table.prepare_ac();
+                    } else {
+                        table.prepare_refinement();
+                    }
                 }
             }
         }

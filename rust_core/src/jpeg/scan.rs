@@ -656,25 +656,32 @@ fn decode_ac_refine(
     let mut k = start;
     if *end_of_band_run == 0 {
         while k <= end {
-            let symbol = table.decode(reader)?;
-            let (run, size) = (u32::from(symbol >> 4), symbol & 15);
-            let mut value = 0;
-            if size != 0 {
-                value = if reader.bits(1) != 0 {
-                    plus
-                } else {
-                    plus.wrapping_neg()
-                };
-            } else if run != 15 {
+            let symbol = table.decode_refinement(reader)?;
+            if symbol.advance() == 0 {
+                let run = symbol.value() as u32;
                 *end_of_band_run = (1 << run) + reader.bits(run);
                 break;
             }
+            // ZRL passes 15 zero positions as a run would, and places nothing.
+            let run = symbol.advance() - 1;
+            let value = if symbol.zero_run() {
+                0
+            } else if symbol.value() > 0 {
+                plus
+            } else {
+                plus.wrapping_neg()
+            };
             // The symbol passes `run` positions still zero, correcting the non-zero ones
             // on the way, and lands on the next zero one (ZRL: on the sixteenth).
             let ahead = band & from(k);
             let mut zeros = ahead & !kept.nonzero;
-            for _ in 0..run {
-                zeros &= zeros.wrapping_sub(1);
+            if zeros == ahead {
+                // Nothing non-zero ahead (the usual case): the zeros run on from k.
+                zeros &= from(k + run);
+            } else {
+                for _ in 0..run {
+                    zeros &= zeros.wrapping_sub(1);
+                }
             }
             if zeros == 0 {
                 // Past the band's end (corrupt data): correct the rest and end the block.
@@ -789,6 +796,7 @@ mod tests {
         ];
         let mut table = HuffmanTable::new(&counts, &values).unwrap();
         table.prepare_ac();
+        table.prepare_refinement();
         table
     }
 
