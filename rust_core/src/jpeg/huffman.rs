@@ -112,10 +112,11 @@ impl Coefficient {
 pub(super) struct HuffmanTable {
     lookup: Vec<Entry>,
     /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
-    /// Built by `prepare_ac` (for scans whose AC terms are read); empty until then.
+    /// Built by `prepare_skipping`; empty until then.
     runs: Vec<Run>,
     /// By the same bits: the whole coefficient they start with, value and all (for a DC
-    /// table, the whole difference). Built by `prepare_ac` (`prepare_dc`); empty until then.
+    /// table, the whole difference). Built by `prepare_coefficients` (`prepare_dc`); empty
+    /// until then.
     coefficients: Vec<Coefficient>,
     /// By the same bits: the whole symbol of a progressive refinement they start with,
     /// with its sign bit. Built by `prepare_refinement`; empty until then.
@@ -210,12 +211,15 @@ impl HuffmanTable {
         }
     }
 
-    /// Builds the tables of an AC table's whole coefficients: the one `skip_ac` takes
-    /// several at a time with, and the one `decode_coefficient` reads them with.
-    pub(super) fn prepare_ac(&mut self) {
+    /// Builds the lookup `skip_ac` takes several coefficients at a time with.
+    pub(super) fn prepare_skipping(&mut self) {
         if self.runs.is_empty() {
             self.runs = Self::runs(&self.lookup);
         }
+    }
+
+    /// Builds the lookup `decode_coefficient` reads a whole coefficient with.
+    pub(super) fn prepare_coefficients(&mut self) {
         if self.coefficients.is_empty() {
             self.coefficients = (0..self.lookup.len() as u32)
                 .map(|bits| {
@@ -306,7 +310,7 @@ impl HuffmanTable {
     }
 
     /// Decodes one whole AC coefficient (T.81 F.2.2.2): one lookup when it fits in
-    /// LOOKUP_BITS and `prepare_ac` has run.
+    /// LOOKUP_BITS and `prepare_coefficients` has run.
     #[inline(always)]
     pub(super) fn decode_coefficient(
         &self,
@@ -546,7 +550,7 @@ mod tests {
         let mut counts = [0u8; 16];
         counts[1] = 3;
         let mut table = HuffmanTable::new(&counts, &[0x01, 0x00, 0xF0]).unwrap();
-        table.prepare_ac();
+        table.prepare_skipping();
         // 63 coefficients of three bits, no EOB (the block is full), then the next
         // block's bits, which begin like an EOB.
         for tail in ["01", "0101", "10"] {

@@ -170,29 +170,25 @@ impl<'a> Decoder<'a> {
             .as_ref()
             .ok_or_else(|| malformed("scan before frame"))?;
         let scan = Scan::parse(payload, frame)?;
-        // The AC tables of the scans whose AC terms are read (in progressive files only
-        // those of the components the output takes AC terms of) get their coefficient
-        // lookups.
-        let reads_ac = if frame.progressive {
-            scan.start > 0 && !self.planes[scan.components[0].index].ac.is_empty()
-        } else {
-            true
-        };
-        if !frame.progressive || (scan.start == 0 && scan.high == 0) {
-            for sc in &scan.components {
+        // Each table gets the lookups of the way this scan reads with it, and no others:
+        // progressive files often define new tables for every scan.
+        let dc_differences = !frame.progressive || (scan.start == 0 && scan.high == 0);
+        for sc in &scan.components {
+            if dc_differences {
                 if let Some(table) = self.dc_tables[sc.dc_table].as_mut() {
                     table.prepare_dc();
                 }
             }
-        }
-        if reads_ac {
-            for sc in &scan.components {
-                if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {
-                    if scan.high == 0 {
-                        table.prepare_ac();
-                    } else {
-                        table.prepare_refinement();
+            let keeps_ac = !self.planes[sc.index].ac.is_empty();
+            if let Some(table) = self.ac_tables[sc.ac_table].as_mut() {
+                match (frame.progressive, keeps_ac) {
+                    (false, false) => table.prepare_skipping(),
+                    (false, true) => table.prepare_coefficients(),
+                    (true, true) if scan.start > 0 && scan.high == 0 => {
+                        table.prepare_coefficients()
                     }
+                    (true, true) if scan.start > 0 => table.prepare_refinement(),
+                    _ => {}
                 }
             }
         }

@@ -795,7 +795,7 @@ mod tests {
             0x30, 0xD1, 0x09, 0xF3, 0x6C, 0x13,
         ];
         let mut table = HuffmanTable::new(&counts, &values).unwrap();
-        table.prepare_ac();
+        table.prepare_coefficients();
         table.prepare_refinement();
         table
     }
