@@ -83,47 +83,76 @@ const PASS1_BITS: u32 = 2;
 /// the coefficients 1, 3, 5, 7 (c_k = cos(k pi / 16)).
 const ODD_WEIGHTS: [(usize, i64); 4] = [(1, 29692), (3, -10426), (5, 6967), (7, -5906)];
 
+/// The kept slots of the lowest AC terms, natural positions 1 (row 0), 8 and 9 (row 1):
+/// all most non-flat chroma blocks of photos have.
+const LOWEST_SLOTS: (usize, usize, usize) = (0, 4, 5);
+/// Their `AcBlock::nonzero` bits (zigzag positions 1, 2 and 4).
+const LOWEST_MASK: u64 = 1 << 1 | 1 << 2 | 1 << 4;
+
 /// The 2x2 reduced inverse DCT of one block, kept as its DC term and an `AcBlock`: a
 /// 2-point inverse DCT on columns 0, 1, 3, 5, 7, then on the two rows (the even
 /// coefficients other than DC cancel at these points).
 fn idct_2x2(dc: i16, ac: &AcBlock, table: &[u16; 64]) -> [[u8; 2]; 2] {
-    if ac.nonzero & USED_MASK == 0 {
+    let used = ac.nonzero & USED_MASK;
+    if used == 0 {
         // A flat block (as most chroma blocks are): both passes reduce to the DC sample.
         return [[dc_sample(dc, table[0]); 2]; 2];
+    }
+    let value = |slot: usize| i64::from(ac.values[slot]) * i64::from(table[USED_AC[slot]]);
+    let dc = i64::from(dc) * i64::from(table[0]);
+    let w1 = ODD_WEIGHTS[0].1;
+    if used & !LOWEST_MASK == 0 {
+        // Only the lowest terms: columns 3, 5, 7 and rows 3, 5, 7 are zero, and so are
+        // their products (the same arithmetic, without the terms that are known zero).
+        let (first, below_dc, below_first) = LOWEST_SLOTS;
+        let (upper0, lower0) = idct_column(dc, value(below_dc) * w1);
+        let (upper1, lower1) = idct_column(value(first), value(below_first) * w1);
+        return [idct_row(upper0, upper1 * w1), idct_row(lower0, lower1 * w1)];
     }
     // The kept values are rows 0, 1, 3, 5, 7 of those columns, row by row (`USED_AC`):
     // row 0 has no DC, so column m's row-0 term is slot m - 1 and its odd rows are
     // slots 4 + m, 9 + m, 14 + m, 19 + m.
-    let value = |slot: usize| i64::from(ac.values[slot]) * i64::from(table[USED_AC[slot]]);
     let (mut upper, mut lower) = ([0i64; 5], [0i64; 5]);
     for (m, (upper, lower)) in upper.iter_mut().zip(&mut lower).enumerate() {
-        let top = if m == 0 {
-            i64::from(dc) * i64::from(table[0])
-        } else {
-            value(m - 1)
-        };
-        let even = top << (IDCT_BITS + 2);
+        let top = if m == 0 { dc } else { value(m - 1) };
         let odd: i64 = ODD_WEIGHTS
             .iter()
             .enumerate()
             .map(|(row, &(_, w))| value(4 + 5 * row + m) * w)
             .sum();
-        *upper = i64::from(descale(even + odd, IDCT_BITS - PASS1_BITS + 2) as i32);
-        *lower = i64::from(descale(even - odd, IDCT_BITS - PASS1_BITS + 2) as i32);
+        (*upper, *lower) = idct_column(top, odd);
     }
     [upper, lower].map(|row| {
-        let even = row[0] << (IDCT_BITS + 2);
         let odd: i64 = ODD_WEIGHTS
             .iter()
             .enumerate()
             .map(|(column, &(_, w))| row[column + 1] * w)
             .sum();
-        let bits = IDCT_BITS + PASS1_BITS + 3 + 2;
-        [
-            range_limit(descale(even + odd, bits)),
-            range_limit(descale(even - odd, bits)),
-        ]
+        idct_row(row[0], odd)
     })
+}
+
+/// The first pass on one column: its top term and its weighted odd rows to the column's
+/// two points, kept in a 32-bit workspace as libjpeg keeps them.
+#[inline(always)]
+fn idct_column(top: i64, odd: i64) -> (i64, i64) {
+    let even = top << (IDCT_BITS + 2);
+    let bits = IDCT_BITS - PASS1_BITS + 2;
+    (
+        i64::from(descale(even + odd, bits) as i32),
+        i64::from(descale(even - odd, bits) as i32),
+    )
+}
+
+/// The second pass on one row: its first point and its weighted odd points to two samples.
+#[inline(always)]
+fn idct_row(first: i64, odd: i64) -> [u8; 2] {
+    let even = first << (IDCT_BITS + 2);
+    let bits = IDCT_BITS + PASS1_BITS + 3 + 2;
+    [
+        range_limit(descale(even + odd, bits)),
+        range_limit(descale(even - odd, bits)),
+    ]
 }
 
 /// Bits of fraction in the colour conversion's fixed point.
@@ -320,6 +349,38 @@ mod tests {
         let [top, bottom] = idct_2x2(0, &block, &[8; 64]);
         assert_eq!(top, bottom);
         assert!(top[0] > 128 && top[1] < 128 && u16::from(top[0]) + u16::from(top[1]) == 256);
+    }
+
+    #[test]
+    fn the_lowest_terms_shortcut_equals_the_whole_reduction() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |range: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % (2 * range as u64 + 1)) as i64 - range
+        };
+        let table: [u16; 64] = std::array::from_fn(|i| 1 + (i as u16 * 7) % 60);
+        for case in 0..20_000 {
+            // Small terms mostly, and now and then ones that take the range limit's wrap.
+            let range = if case % 10 == 0 { 30_000 } else { 200 };
+            let mut block = AcBlock::default();
+            for zigzag in [1, 2, 4] {
+                if next(1) != 0 {
+                    block.set(zigzag, next(range) as i16);
+                }
+            }
+            let dc = next(range) as i16;
+            // Zigzag 6 (natural 3) is kept: marking it non-zero while its value stays 0
+            // takes the whole reduction over the same terms.
+            let mut whole = block;
+            whole.nonzero |= 1 << 6;
+            assert_eq!(
+                idct_2x2(dc, &block, &table),
+                idct_2x2(dc, &whole, &table),
+                "{case}"
+            );
+        }
     }
 
     #[test]
