@@ -330,7 +330,7 @@ mod tests {
         let table = [2u16; 64];
         // Non-zero only where the reduction does not look (zigzag 3 is natural 16).
         let mut ignored = AcBlock::default();
-        ignored.set(3, 40);
+        ignored.store_value(3, 40);
         for dc in [-64i16, -3, 0, 5, 63] {
             let flat = dc_sample(dc, 2);
             assert_eq!(
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn reduced_idct_splits_a_horizontal_ramp_left_and_right() {
         let mut block = AcBlock::default();
-        block.set(1, 10); // the first horizontal cosine: left half brighter than the right
+        block.store_value(1, 10); // the first horizontal cosine: left half brighter than the right
         let [top, bottom] = idct_2x2(0, &block, &[8; 64]);
         assert_eq!(top, bottom);
         assert!(top[0] > 128 && top[1] < 128 && u16::from(top[0]) + u16::from(top[1]) == 256);
@@ -367,7 +367,7 @@ mod tests {
             let mut block = AcBlock::default();
             for zigzag in [1, 2, 4] {
                 if next(1) != 0 {
-                    block.set(zigzag, next(range) as i16);
+                    block.store_value(zigzag, next(range) as i16);
                 }
             }
             let dc = next(range) as i16;

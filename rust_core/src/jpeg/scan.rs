@@ -59,7 +59,7 @@ pub(super) const USED_MASK: u64 = {
     mask
 };
 
-/// Where `Kept::store` puts the coefficient at zigzag position `z` (< 80): its slot in
+/// Where `AcBlock::store` puts the coefficient at zigzag position `z` (< 80): its slot in
 /// `AcBlock::values` (past 63, as libjpeg does, that of 63), or `SINK` when it is not
 /// kept; from 80 on, `SINK` for every position, which is where ZRL's zero goes.
 const STORE: [u8; 160] = {
@@ -75,26 +75,32 @@ const STORE: [u8; 160] = {
     store
 };
 
-/// The slot of `Kept::values` that takes what is not kept.
+/// The slot of `AcBlock::values` that takes what is not kept.
 const SINK: u8 = 24;
 
-/// A block's kept AC terms, copied out of its `AcBlock` while its coefficients are
-/// decoded: every coefficient is stored, the ones not kept in a slot of their own, so that
-/// storing one takes no branch (whether a position is kept would be mispredicted often).
-struct Kept {
-    values: [i16; SINK as usize + 1],
-    nonzero: u64,
+/// The AC terms kept of one block: the values the 2x2 reduction reads (64 bytes instead
+/// of 128 for a whole block), and which of all 63 are non-zero, which is what a
+/// progressive refinement scan needs to know of the others.
+///
+/// Every coefficient decoded is stored, the ones not kept in a slot of their own (`SINK`),
+/// so that storing one takes no branch: whether a position is kept would be mispredicted
+/// often.
+#[derive(Clone, Copy, Default)]
+pub(super) struct AcBlock {
+    /// Values at the natural positions of `USED_AC`, in that order, then the sink.
+    pub values: [i16; SINK as usize + 1],
+    /// Bit k set when the coefficient at zigzag position k is non-zero.
+    pub nonzero: u64,
 }
 
-impl Kept {
-    #[inline(always)]
-    fn load(block: &AcBlock) -> Self {
-        let mut values = [0; SINK as usize + 1];
-        values[..24].copy_from_slice(&block.values);
-        Kept {
-            values,
-            nonzero: block.nonzero,
-        }
+impl AcBlock {
+    /// The value at natural position `natural` (0 when it is not kept).
+    #[cfg(test)]
+    pub(super) fn at(&self, natural: usize) -> i16 {
+        USED_AC
+            .iter()
+            .position(|&n| n == natural)
+            .map_or(0, |slot| self.values[slot])
     }
 
     /// Stores the coefficient `coefficient` read ending at zigzag position `z`, shifted
@@ -113,7 +119,7 @@ impl Kept {
 
     /// Stores a value at zigzag position `z` (<= 63).
     #[inline(always)]
-    fn store_value(&mut self, z: usize, value: i16) {
+    pub(super) fn store_value(&mut self, z: usize, value: i16) {
         if let Some(&slot) = STORE.get(z) {
             if let Some(kept) = self.values.get_mut(usize::from(slot)) {
                 *kept = value;
@@ -150,42 +156,6 @@ impl Kept {
                 }
             }
         }
-    }
-
-    #[inline(always)]
-    fn save(&self, block: &mut AcBlock) {
-        block.values.copy_from_slice(&self.values[..24]);
-        block.nonzero = self.nonzero;
-    }
-}
-
-/// The AC terms kept of one block: the values the 2x2 reduction reads (56 bytes instead
-/// of 128 for a whole block), and which of all 63 are non-zero, which is what a
-/// progressive refinement scan needs to know of the others.
-#[derive(Clone, Copy, Default)]
-pub(super) struct AcBlock {
-    /// Values at the natural positions of `USED_AC`, in that order.
-    pub values: [i16; 24],
-    /// Bit k set when the coefficient at zigzag position k is non-zero.
-    pub nonzero: u64,
-}
-
-impl AcBlock {
-    /// The value at natural position `natural` (0 when it is not kept).
-    #[cfg(test)]
-    pub(super) fn at(&self, natural: usize) -> i16 {
-        USED_AC
-            .iter()
-            .position(|&n| n == natural)
-            .map_or(0, |slot| self.values[slot])
-    }
-
-    /// Stores a value at zigzag position `z` (<= 63).
-    #[cfg(test)]
-    pub(super) fn set(&mut self, z: usize, value: i16) {
-        let mut kept = Kept::load(self);
-        kept.store_value(z, value);
-        kept.save(self);
     }
 }
 
@@ -585,7 +555,6 @@ fn decode_ac_sequential(
     table: &HuffmanTable,
     block: &mut AcBlock,
 ) -> Result<(), CoreError> {
-    let mut kept = Kept::load(block);
     // The position after the last coefficient read.
     let mut k = 1;
     while k < 64 {
@@ -594,9 +563,8 @@ fn decode_ac_sequential(
             break;
         }
         k += coefficient.advance();
-        kept.store(k - 1, coefficient, 0);
+        block.store(k - 1, coefficient, 0);
     }
-    kept.save(block);
     Ok(())
 }
 
@@ -614,7 +582,6 @@ fn decode_ac_first(
         *end_of_band_run -= 1;
         return Ok(());
     }
-    let mut kept = Kept::load(block);
     // The position after the last coefficient read.
     let mut k = start;
     while k <= end {
@@ -625,9 +592,8 @@ fn decode_ac_first(
             break;
         }
         k += coefficient.advance();
-        kept.store(k - 1, coefficient, low);
+        block.store(k - 1, coefficient, low);
     }
-    kept.save(block);
     Ok(())
 }
 
@@ -651,7 +617,6 @@ fn decode_ac_refine(
         *end_of_band_run -= 1;
         return Ok(());
     }
-    let mut kept = Kept::load(block);
     // The position after the last one dealt with.
     let mut k = start;
     if *end_of_band_run == 0 {
@@ -674,7 +639,7 @@ fn decode_ac_refine(
             // The symbol passes `run` positions still zero, correcting the non-zero ones
             // on the way, and lands on the next zero one (ZRL: on the sixteenth).
             let ahead = band & from(k);
-            let mut zeros = ahead & !kept.nonzero;
+            let mut zeros = ahead & !block.nonzero;
             if zeros == ahead {
                 // Nothing non-zero ahead (the usual case): the zeros run on from k.
                 zeros &= from(k + run);
@@ -685,23 +650,22 @@ fn decode_ac_refine(
             }
             if zeros == 0 {
                 // Past the band's end (corrupt data): correct the rest and end the block.
-                kept.refine(reader, ahead & kept.nonzero, plus);
+                block.refine(reader, ahead & block.nonzero, plus);
                 k = end + 1;
                 break;
             }
             let landing = zeros.trailing_zeros() as usize;
-            kept.refine(reader, ahead & kept.nonzero & !from(landing), plus);
+            block.refine(reader, ahead & block.nonzero & !from(landing), plus);
             if value != 0 {
-                kept.store_value(landing, value);
+                block.store_value(landing, value);
             }
             k = landing + 1;
         }
     }
     if *end_of_band_run > 0 {
-        kept.refine(reader, band & from(k) & kept.nonzero, plus);
+        block.refine(reader, band & from(k) & block.nonzero, plus);
         *end_of_band_run -= 1;
     }
-    kept.save(block);
     Ok(())
 }
 
@@ -756,19 +720,15 @@ mod tests {
         assert!(STORE[63..80].iter().all(|&slot| slot == SLOT[63]));
         assert!(STORE[80..].iter().all(|&slot| slot == SINK));
         let mut block = AcBlock::default();
-        let mut kept = Kept::load(&block);
-        kept.store_value(1, 5); // natural 1: kept
-        kept.store_value(4, -2); // natural 9: kept
-        kept.store_value(3, 7); // natural 16: not kept
-        kept.save(&mut block);
+        block.store_value(1, 5); // natural 1: kept
+        block.store_value(4, -2); // natural 9: kept
+        block.store_value(3, 7); // natural 16: not kept
         assert_eq!(block.at(1), 5);
         assert_eq!(block.at(9), -2);
         assert_eq!(block.at(16), 0);
         assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4);
-        let mut kept = Kept::load(&block);
-        kept.store(70, Coefficient::new(0x51, 0, 9), 0);
-        kept.store(62, Coefficient::new(0xF0, 0, 0), 0);
-        kept.save(&mut block);
+        block.store(70, Coefficient::new(0x51, 0, 9), 0);
+        block.store(62, Coefficient::new(0xF0, 0, 0), 0);
         assert_eq!(block.at(63), 9);
         assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 63);
     }
@@ -805,17 +765,15 @@ mod tests {
     fn random_block(random: &mut Random, low: u32) -> ([i16; 64], AcBlock) {
         let mut all = [0i16; 64];
         let mut block = AcBlock::default();
-        let mut kept = Kept::load(&block);
         let density = random.next() % 64;
         for (z, coefficient) in all.iter_mut().enumerate().skip(1) {
             if random.next() % 64 < density {
                 let magnitude = (random.next() % 7 + 1) as i16;
                 let sign = if random.next() % 2 == 0 { 1 } else { -1 };
                 *coefficient = sign * (magnitude << low);
-                kept.store_value(z, *coefficient);
+                block.store_value(z, *coefficient);
             }
         }
-        kept.save(&mut block);
         (all, block)
     }
 
@@ -958,14 +916,10 @@ mod tests {
                         *coefficient = 0;
                     }
                 }
-                let mut kept = Kept {
-                    values: [0; SINK as usize + 1],
-                    nonzero: 0,
-                };
+                block = AcBlock::default();
                 for (z, &coefficient) in all.iter().enumerate() {
-                    kept.store_value(z, coefficient);
+                    block.store_value(z, coefficient);
                 }
-                kept.save(&mut block);
             }
             let case = format!("seed {seed} block {block_index}");
             let (result, expected) = match kind {
