@@ -18,8 +18,9 @@ pub(super) struct Pool<T> {
 }
 
 thread_local! {
-    /// The kept AC terms of 4:2:0 chroma: up to the two planes of a 36-megapixel photo.
-    pub(super) static AC_BLOCKS: Pool<AcBlock> = const { Pool::new(16 << 20) };
+    /// The kept AC terms of 4:2:0 chroma: up to the two planes of a 36-megapixel photo
+    /// (281 k blocks of 64 bytes).
+    pub(super) static AC_BLOCKS: Pool<AcBlock> = const { Pool::new(18 << 20) };
     /// DC planes.
     pub(super) static COEFFICIENTS: Pool<i16> = const { Pool::new(2 << 20) };
     /// Samples and output pixels.
