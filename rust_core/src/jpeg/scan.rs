@@ -104,9 +104,11 @@ impl AcBlock {
     }
 
     /// Stores the coefficient `coefficient` read ending at zigzag position `z`, shifted
-    /// left by `low`: its value at `z` (at 63 past 63), or nothing for ZRL.
+    /// left by `low`: its value at `z` (at 63 past 63), or nothing for ZRL. Returns its
+    /// `nonzero` bit, for the caller to merge once the block is done: merged at once, the
+    /// mask would go through memory for every coefficient.
     #[inline(always)]
-    fn store(&mut self, z: usize, coefficient: Coefficient, low: u32) {
+    fn store(&mut self, z: usize, coefficient: Coefficient, low: u32) -> u64 {
         let value = coefficient.value().wrapping_shl(low) as i16;
         let index = z + 80 * usize::from(coefficient.zero_run());
         if let Some(&slot) = STORE.get(index) {
@@ -114,7 +116,7 @@ impl AcBlock {
                 *kept = value;
             }
         }
-        self.nonzero |= u64::from(value != 0) << z.min(63);
+        u64::from(value != 0) << z.min(63)
     }
 
     /// Stores a value at zigzag position `z` (<= 63).
@@ -555,16 +557,17 @@ fn decode_ac_sequential(
     table: &HuffmanTable,
     block: &mut AcBlock,
 ) -> Result<(), CoreError> {
-    // The position after the last coefficient read.
-    let mut k = 1;
+    // The position after the last coefficient read, and the non-zero bits stored.
+    let (mut k, mut nonzero) = (1, 0);
     while k < 64 {
         let coefficient = table.decode_coefficient(reader)?;
         if coefficient.advance() == 0 {
             break;
         }
         k += coefficient.advance();
-        block.store(k - 1, coefficient, 0);
+        nonzero |= block.store(k - 1, coefficient, 0);
     }
+    block.nonzero |= nonzero;
     Ok(())
 }
 
@@ -582,8 +585,8 @@ fn decode_ac_first(
         *end_of_band_run -= 1;
         return Ok(());
     }
-    // The position after the last coefficient read.
-    let mut k = start;
+    // The position after the last coefficient read, and the non-zero bits stored.
+    let (mut k, mut nonzero) = (start, 0);
     while k <= end {
         let coefficient = table.decode_coefficient(reader)?;
         if coefficient.advance() == 0 {
@@ -592,8 +595,9 @@ fn decode_ac_first(
             break;
         }
         k += coefficient.advance();
-        block.store(k - 1, coefficient, low);
+        nonzero |= block.store(k - 1, coefficient, low);
     }
+    block.nonzero |= nonzero;
     Ok(())
 }
 
@@ -727,8 +731,8 @@ mod tests {
         assert_eq!(block.at(9), -2);
         assert_eq!(block.at(16), 0);
         assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4);
-        block.store(70, Coefficient::new(0x51, 0, 9), 0);
-        block.store(62, Coefficient::new(0xF0, 0, 0), 0);
+        block.nonzero |= block.store(70, Coefficient::new(0x51, 0, 9), 0);
+        block.nonzero |= block.store(62, Coefficient::new(0xF0, 0, 0), 0);
         assert_eq!(block.at(63), 9);
         assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 63);
     }
