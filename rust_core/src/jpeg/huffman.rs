@@ -316,11 +316,7 @@ impl HuffmanTable {
         &self,
         reader: &mut BitReader<'_>,
     ) -> Result<Coefficient, CoreError> {
-        reader.fill();
-        let peek = reader.peek(LOOKUP_BITS) as usize;
-        let coefficient = self.coefficients.get(peek).copied().unwrap_or_default();
-        if coefficient.length() != 0 {
-            reader.consume(coefficient.length());
+        if let Some(coefficient) = looked_up(reader, &self.coefficients) {
             return Ok(coefficient);
         }
         let symbol = self.decode(reader)?;
@@ -337,11 +333,7 @@ impl HuffmanTable {
         &self,
         reader: &mut BitReader<'_>,
     ) -> Result<Coefficient, CoreError> {
-        reader.fill();
-        let peek = reader.peek(LOOKUP_BITS) as usize;
-        let refinement = self.refinements.get(peek).copied().unwrap_or_default();
-        if refinement.length() != 0 {
-            reader.consume(refinement.length());
+        if let Some(refinement) = looked_up(reader, &self.refinements) {
             return Ok(refinement);
         }
         let symbol = self.decode(reader)?;
@@ -353,11 +345,7 @@ impl HuffmanTable {
     /// LOOKUP_BITS and `prepare_dc` has run.
     #[inline(always)]
     pub(super) fn decode_difference(&self, reader: &mut BitReader<'_>) -> Result<i32, CoreError> {
-        reader.fill();
-        let peek = reader.peek(LOOKUP_BITS) as usize;
-        let difference = self.coefficients.get(peek).copied().unwrap_or_default();
-        if difference.length() != 0 {
-            reader.consume(difference.length());
+        if let Some(difference) = looked_up(reader, &self.coefficients) {
             return Ok(difference.value());
         }
         let (category, difference) = self.decode_value(reader)?;
@@ -429,6 +417,22 @@ impl HuffmanTable {
         }
         Ok(())
     }
+}
+
+/// The whole coefficient (or difference, or refinement symbol) of `lookup` that the next
+/// LOOKUP_BITS bits start with, consumed; None when it is longer, or the lookup is not built.
+#[inline(always)]
+fn looked_up(reader: &mut BitReader<'_>, lookup: &[Coefficient]) -> Option<Coefficient> {
+    reader.fill();
+    let found = lookup
+        .get(reader.peek(LOOKUP_BITS) as usize)
+        .copied()
+        .unwrap_or_default();
+    if found.length() == 0 {
+        return None;
+    }
+    reader.consume(found.length());
+    Some(found)
 }
 
 /// T.81 F.2.2.1 EXTEND: an `size`-bit magnitude code to its signed value (0 for size 0).

@@ -781,8 +781,11 @@ mod tests {
         (all, block)
     }
 
-    /// The straightforward G.1.2.3, position by position, over a whole block.
-    fn reference_refine(
+    /// The straightforward decoding of one block of a scan of `kind`, position by position,
+    /// over the whole block: G.1.2.3 for refinements, else G.1.2.2 (F.2.2.2 when
+    /// sequential: no end-of-band runs).
+    fn reference(
+        kind: Kind,
         reader: &mut BitReader<'_>,
         table: &HuffmanTable,
         all: &mut [i16; 64],
@@ -790,63 +793,54 @@ mod tests {
         low: u32,
         end_of_band_run: &mut u32,
     ) -> Result<(), CoreError> {
-        let (plus, minus) = (1i16 << low, -1i16 << low);
-        let refine = |reader: &mut BitReader<'_>, coefficient: &mut i16| {
-            let bit = reader.bits(1);
-            if bit != 0 && *coefficient & plus == 0 {
-                *coefficient += if *coefficient >= 0 { plus } else { minus };
-            }
-        };
-        let mut k = start;
-        if *end_of_band_run == 0 {
-            while k <= end {
-                let symbol = table.decode(reader)?;
-                let (mut run, size) = (u32::from(symbol >> 4), symbol & 15);
-                let mut value = 0;
-                if size != 0 {
-                    value = if reader.bits(1) != 0 { plus } else { minus };
-                } else if run != 15 {
-                    *end_of_band_run = (1 << run) + reader.bits(run);
-                    break;
+        if kind == Kind::AcRefine {
+            let (plus, minus) = (1i16 << low, -1i16 << low);
+            let refine = |reader: &mut BitReader<'_>, coefficient: &mut i16| {
+                let bit = reader.bits(1);
+                if bit != 0 && *coefficient & plus == 0 {
+                    *coefficient += if *coefficient >= 0 { plus } else { minus };
                 }
+            };
+            let mut k = start;
+            if *end_of_band_run == 0 {
                 while k <= end {
-                    if all[k] != 0 {
-                        refine(reader, &mut all[k]);
-                    } else {
-                        if run == 0 {
-                            break;
+                    let symbol = table.decode(reader)?;
+                    let (mut run, size) = (u32::from(symbol >> 4), symbol & 15);
+                    let mut value = 0;
+                    if size != 0 {
+                        value = if reader.bits(1) != 0 { plus } else { minus };
+                    } else if run != 15 {
+                        *end_of_band_run = (1 << run) + reader.bits(run);
+                        break;
+                    }
+                    while k <= end {
+                        if all[k] != 0 {
+                            refine(reader, &mut all[k]);
+                        } else {
+                            if run == 0 {
+                                break;
+                            }
+                            run -= 1;
                         }
-                        run -= 1;
+                        k += 1;
+                    }
+                    if value != 0 && k <= end {
+                        all[k] = value;
                     }
                     k += 1;
                 }
-                if value != 0 && k <= end {
-                    all[k] = value;
-                }
-                k += 1;
             }
-        }
-        if *end_of_band_run > 0 {
-            for coefficient in all.iter_mut().take(end + 1).skip(k) {
-                if *coefficient != 0 {
-                    refine(reader, coefficient);
+            if *end_of_band_run > 0 {
+                for coefficient in all.iter_mut().take(end + 1).skip(k) {
+                    if *coefficient != 0 {
+                        refine(reader, coefficient);
+                    }
                 }
+                *end_of_band_run -= 1;
             }
-            *end_of_band_run -= 1;
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// The straightforward G.1.2.2 (and F.2.2.2 for `sequential`), over a whole block.
-    fn reference_first(
-        reader: &mut BitReader<'_>,
-        table: &HuffmanTable,
-        all: &mut [i16; 64],
-        (start, end): (usize, usize),
-        low: u32,
-        end_of_band_run: &mut u32,
-        sequential: bool,
-    ) -> Result<(), CoreError> {
+        let sequential = kind == Kind::Sequential;
         if *end_of_band_run > 0 {
             *end_of_band_run -= 1;
             return Ok(());
@@ -926,42 +920,21 @@ mod tests {
                 }
             }
             let case = format!("seed {seed} block {block_index}");
-            let (result, expected) = match kind {
-                Kind::Sequential => (
-                    decode_ac_sequential(&mut reader, &table, &mut block),
-                    reference_first(
-                        &mut expected_reader,
-                        &table,
-                        &mut all,
-                        band,
-                        0,
-                        &mut expected_run,
-                        true,
-                    ),
-                ),
-                Kind::AcFirst => (
-                    decode_ac_first(&mut reader, &table, &mut block, band, low, &mut run),
-                    reference_first(
-                        &mut expected_reader,
-                        &table,
-                        &mut all,
-                        band,
-                        low,
-                        &mut expected_run,
-                        false,
-                    ),
-                ),
-                _ => (
-                    decode_ac_refine(&mut reader, &table, &mut block, band, low, &mut run),
-                    reference_refine(
-                        &mut expected_reader,
-                        &table,
-                        &mut all,
-                        band,
-                        low,
-                        &mut expected_run,
-                    ),
-                ),
+            let expected = reference(
+                kind,
+                &mut expected_reader,
+                &table,
+                &mut all,
+                band,
+                low,
+                &mut expected_run,
+            );
+            let result = match kind {
+                Kind::Sequential => decode_ac_sequential(&mut reader, &table, &mut block),
+                Kind::AcFirst => {
+                    decode_ac_first(&mut reader, &table, &mut block, band, low, &mut run)
+                }
+                _ => decode_ac_refine(&mut reader, &table, &mut block, band, low, &mut run),
             };
             assert_eq!(result.is_ok(), expected.is_ok(), "{case}");
             assert_eq!(run, expected_run, "{case}");
