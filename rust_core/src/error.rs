@@ -38,4 +38,8 @@ pub enum CoreError {
 
     #[error("malformed JPEG: {0}")]
     JpegMalformed(&'static str),
+
+    /// The caller's deadline passed, or it cancelled the work (see `deadline`).
+    #[error("the time allowed for this image ran out")]
+    DeadlineExceeded,
 }

@@ -3,11 +3,13 @@
 
 pub mod analysis;
 pub mod colour;
+pub mod deadline;
 pub mod edges;
 pub mod error;
 pub mod histogram;
 pub mod jpeg;
 pub mod luminance;
+pub mod pixels;
 pub mod quantiles;
 pub mod sharpness;
 
