@@ -4,7 +4,7 @@ from typing import Literal, final
 
 from typing_extensions import Buffer
 
-__all__ = ["LuminanceStats", "__version__", "decode_jpeg_dc", "luminance_stats"]
+__all__ = ["LuminanceStats", "__version__", "decode_jpeg", "decode_jpeg_dc", "luminance_stats"]
 
 __version__: str
 
@@ -114,6 +114,29 @@ def luminance_stats(
 
     Raises:
         ValueError: a wrong layout, size, shape or dtype, saying what was expected.
+    """
+
+def decode_jpeg(
+    data: bytes, denominator: int, max_pixels: int
+) -> tuple[int, int, Literal["L", "RGB"], bytes]:
+    """Decodes a JPEG at scale 1/`denominator` (8, 4, 2 or 1), with the GIL released; the
+    pixels equal libjpeg's at that scale (Pillow's `draft`).
+
+    Arguments:
+        data: the JPEG file's bytes (baseline, extended sequential or progressive Huffman,
+            8-bit, greyscale, YCbCr or RGB, any sampling factors libjpeg upsamples).
+        denominator: 8, 4, 2 or 1.
+        max_pixels: the largest width x height the frame header may declare.
+
+    Returns:
+        (width, height, mode, pixels): ceil(source / denominator) on each side, "L" or
+        "RGB", and the row-major pixel bytes.
+
+    Raises:
+        NotImplementedError: a kind of JPEG this reader does not read (arithmetic coding,
+            lossless, hierarchical, 12-bit, CMYK/YCCK, progressive files libjpeg smooths):
+            decode it another way.
+        ValueError: malformed or truncated data, a frame over `max_pixels`, too many scans.
     """
 
 def decode_jpeg_dc(data: bytes, max_pixels: int) -> tuple[int, int, Literal["L", "RGB"], bytes]:

@@ -39,6 +39,10 @@ pub enum CoreError {
     #[error("malformed JPEG: {0}")]
     JpegMalformed(&'static str),
 
+    /// More scans than a JPEG may have here: refused before they are decoded.
+    #[error("JPEG has more than {limit} scans")]
+    TooManyScans { limit: usize },
+
     /// The caller's deadline passed, or it cancelled the work (see `deadline`).
     #[error("the time allowed for this image ran out")]
     DeadlineExceeded,

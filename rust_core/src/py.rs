@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 use crate::analysis::{analyze, Analysis, Extras};
 use crate::colour::hex;
+use crate::deadline::Deadline;
 use crate::edges::EdgeMode;
 use crate::error::CoreError;
 use crate::luminance::Layout;
@@ -204,7 +205,26 @@ fn luminance_stats(
     Ok(PyLuminanceStats(analysis))
 }
 
-/// Decodes the eighth-scale image of a JPEG from its DC coefficients (see `_core.pyi`).
+/// Decodes a JPEG at scale 1/`denominator` (8, 4, 2 or 1) as libjpeg does (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, denominator, max_pixels))]
+fn decode_jpeg<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    denominator: usize,
+    max_pixels: u64,
+) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
+    let scale = crate::jpeg::Scale::from_denominator(denominator)
+        .ok_or_else(|| PyValueError::new_err("denominator must be 8, 4, 2 or 1"))?;
+    let image = py.detach(|| crate::jpeg::decode(data, scale, max_pixels, &Deadline::none()))?;
+    let mode = if image.pixels.layout == Layout::L { "L" } else { "RGB" };
+    let pixels = pyo3::types::PyBytes::new(py, &image.pixels.data);
+    let (width, height) = (image.pixels.width, image.pixels.height);
+    crate::jpeg::recycle(image);
+    Ok((width, height, mode, pixels))
+}
+
+/// `decode_jpeg` at scale 1/8.
 #[pyfunction]
 #[pyo3(signature = (data, max_pixels))]
 fn decode_jpeg_dc<'py>(
@@ -212,12 +232,7 @@ fn decode_jpeg_dc<'py>(
     data: &[u8],
     max_pixels: u64,
 ) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
-    let image = py.detach(|| crate::jpeg::decode_dc(data, max_pixels))?;
-    let mode = if image.channels == 1 { "L" } else { "RGB" };
-    let pixels = pyo3::types::PyBytes::new(py, &image.pixels);
-    let (width, height) = (image.width, image.height);
-    crate::jpeg::recycle(image);
-    Ok((width, height, mode, pixels))
+    decode_jpeg(py, data, 8, max_pixels)
 }
 
 #[pymodule]
@@ -226,5 +241,6 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLuminanceStats>()?;
     m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
     m.add_function(wrap_pyfunction!(decode_jpeg_dc, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_jpeg, m)?)?;
     Ok(())
 }
