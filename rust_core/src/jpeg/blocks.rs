@@ -200,23 +200,6 @@ impl Default for FullBlock {
     }
 }
 
-impl FullBlock {
-    /// Back to all zeros, touching only what the last block set: its DC term, the
-    /// non-zero AC terms and the sink.
-    #[inline(always)]
-    pub(super) fn clear(&mut self) {
-        let mut nonzero = self.nonzero;
-        while nonzero != 0 {
-            let z = nonzero.trailing_zeros() as usize;
-            nonzero &= nonzero - 1;
-            self.values[NATURAL_ORDER[z]] = 0;
-        }
-        self.values[0] = 0;
-        self.values[FULL_SINK as usize] = 0;
-        self.nonzero = 0;
-    }
-}
-
 impl Coefficients for FullBlock {
     const STORE: [u8; 160] = store_table(&FULL_SLOT, FULL_SINK);
     #[inline(always)]
@@ -276,8 +259,6 @@ mod tests {
         full.store_value(3, 7);
         full.nonzero |= full.store(62, Coefficient::new(0xF0, 0, 0), 0);
         assert_eq!((full.values[16], full.values[63]), (7, 0));
-        full.values[0] = 3;
-        full.clear();
-        assert!(full.values.iter().all(|&v| v == 0) && full.nonzero == 0);
+
     }
 }

@@ -7,9 +7,12 @@
 //! multiplier table holds it when built with SIMD. Arithmetic is 32-bit and wrapping: for
 //! the coefficients of real images nothing comes near overflowing; for adversarial ones
 //! the samples are garbage, as libjpeg's are (its SIMD code saturates where this wraps).
+//! The whole-block transforms work on eight lanes at once with `wide`'s vectors: the
+//! columns of the block in the first pass, its rows in the second.
 
 use super::blocks::{FullBlock, ReducedBlock, REDUCED_AC};
 use super::malformed;
+use wide::{i16x8, i32x8, u32x8};
 use crate::error::CoreError;
 
 /// Fixed-point bits of the constants, and the extra bits the first pass keeps.
@@ -117,20 +120,6 @@ fn odd_2(values: [i32; 4]) -> i32 {
         .fold(0i32, |sum, (&v, w)| sum.wrapping_add(v.wrapping_mul(w)))
 }
 
-/// The 2x2 reduction (jpeg_idct_2x2) of a block whose dequantised coefficient at natural
-/// position p is `value(p)`: a 2-point inverse DCT on columns 0, 1, 3, 5, 7, then on the
-/// two rows (the even coefficients other than DC cancel at these points).
-#[inline(always)]
-fn idct_2x2(value: impl Fn(usize) -> i32) -> [[u8; 2]; 2] {
-    const COLUMNS: [usize; 5] = [0, 1, 3, 5, 7];
-    let (mut upper, mut lower) = ([0i32; 5], [0i32; 5]);
-    for (m, &c) in COLUMNS.iter().enumerate() {
-        let odd = odd_2([value(8 + c), value(24 + c), value(40 + c), value(56 + c)]);
-        (upper[m], lower[m]) = column_2(value(c), odd);
-    }
-    [upper, lower].map(|row| row_2(row[0], odd_2([row[1], row[2], row[3], row[4]])))
-}
-
 /// The kept slots of the lowest AC terms, natural positions 1 (row 0), 8 and 9 (row 1):
 /// all most non-flat chroma blocks of photos have.
 const LOWEST_SLOTS: (usize, usize, usize) = (0, 4, 5);
@@ -160,13 +149,67 @@ pub(super) fn reduced_2x2(dc: i16, ac: &ReducedBlock, table: &[u16; 64]) -> [[u8
             row_2(lower0, lower1.wrapping_mul(w1)),
         ];
     }
-    idct_2x2(|natural| match natural {
-        0 => dc,
-        _ => REDUCED_AC
-            .iter()
-            .position(|&p| p == natural)
-            .map_or(0, value),
-    })
+    // The kept values are rows 0, 1, 3, 5, 7 of those columns, row by row (`REDUCED_AC`):
+    // row 0 has no DC, so column m's row-0 term is slot m - 1 and its odd rows are
+    // slots 4 + m, 9 + m, 14 + m, 19 + m.
+    let (mut upper, mut lower) = ([0i32; 5], [0i32; 5]);
+    for m in 0..5 {
+        let top = if m == 0 { dc } else { value(m - 1) };
+        let odd = odd_2([value(4 + m), value(9 + m), value(14 + m), value(19 + m)]);
+        (upper[m], lower[m]) = column_2(top, odd);
+    }
+    [upper, lower].map(|row| row_2(row[0], odd_2([row[1], row[2], row[3], row[4]])))
+}
+
+/// A quantisation table as the inverse DCTs multiply by it (natural order).
+pub(super) type Multipliers = [i32; 64];
+
+/// `table`'s entries as libjpeg multiplies by them.
+pub(super) fn multipliers(table: &[u16; 64]) -> Multipliers {
+    std::array::from_fn(|p| multiplier(table[p]))
+}
+
+/// Row `r` of a block, dequantised, one column per lane.
+#[inline(always)]
+fn dequantised_row(block: &FullBlock, multipliers: &Multipliers, r: usize) -> i32x8 {
+    let mut values = [0i16; 8];
+    values.copy_from_slice(&block.values[8 * r..8 * r + 8]);
+    let mut steps = [0i32; 8];
+    steps.copy_from_slice(&multipliers[8 * r..8 * r + 8]);
+    i32x8::from_i16x8(i16x8::new(values)) * i32x8::new(steps)
+}
+
+#[inline(always)]
+fn splat(value: i32) -> i32x8 {
+    i32x8::splat(value)
+}
+
+/// `descale` lane by lane.
+#[inline(always)]
+fn descale_lanes(value: i32x8, bits: u32) -> i32x8 {
+    (value + splat(1 << (bits - 1))) >> bits
+}
+
+/// Rows of eight lanes with the last pass's outputs as range-limited samples: a clamp of
+/// every lane when all are inside -384..=383 (real images), libjpeg's wrap otherwise.
+#[inline(always)]
+fn write_rows<const N: usize>(rows: &[i32x8; N], out: &mut [u8], stride: usize) {
+    let low = rows.iter().fold(splat(i32::MAX), |m, r| m.min(*r)).reduce_min();
+    let high = rows.iter().fold(splat(i32::MIN), |m, r| m.max(*r)).reduce_max();
+    let clamp = low >= -384 && high <= 383;
+    for (r, row) in rows.iter().enumerate() {
+        let row_out = &mut out[r * stride..r * stride + N];
+        if clamp {
+            let levels = (*row + splat(128)).max(splat(0)).min(splat(255)).to_array();
+            for (sample, level) in row_out.iter_mut().zip(levels) {
+                *sample = level as u8;
+            }
+        } else {
+            for (sample, value) in row_out.iter_mut().zip(row.to_array()) {
+                *sample = range_limit(value);
+            }
+        }
+    }
 }
 
 /// Writes the `n` x `n` samples of `block` (DC at 0, natural order) through libjpeg's
@@ -175,7 +218,7 @@ pub(super) fn reduced_2x2(dc: i16, ac: &ReducedBlock, table: &[u16; 64]) -> [[u8
 pub(super) fn block(
     n: usize,
     block: &FullBlock,
-    table: &[u16; 64],
+    multipliers: &Multipliers,
     out: &mut [u8],
     stride: usize,
 ) -> Result<(), CoreError> {
@@ -183,156 +226,134 @@ pub(super) fn block(
     let out = out
         .get_mut(..needed)
         .ok_or_else(|| malformed("block outside the image"))?;
+    let mean = || range_limit(descale(i32::from(block.values[0]).wrapping_mul(multipliers[0]), 3));
+    if block.nonzero == 0 || n == 1 {
+        // No AC terms: every sample is the block mean (each reduction comes to that).
+        out_flat(mean(), n, out, stride);
+        return Ok(());
+    }
     match n {
-        1 => out[0] = dc_sample(block.values[0], table[0]),
-        2 => {
-            let rows = if block.nonzero == 0 {
-                [[dc_sample(block.values[0], table[0]); 2]; 2]
-            } else {
-                idct_2x2(|p| i32::from(block.values[p]).wrapping_mul(multiplier(table[p])))
-            };
-            out[..2].copy_from_slice(&rows[0]);
-            out[stride..stride + 2].copy_from_slice(&rows[1]);
-        }
-        4 => idct_4x4(block, table, out, stride),
-        _ => idct_8x8(block, table, out, stride),
+        2 => full_2x2(block, multipliers, out, stride),
+        4 => idct_4x4(block, multipliers, out, stride),
+        _ => idct_8x8(block, multipliers, out, stride),
     }
     Ok(())
 }
 
-/// jpeg_idct_4x4: the 4-point reduction of columns 0-3 and 5-7 (column and row 4 do not
-/// reach the four output points), then of the four rows.
-fn idct_4x4(block: &FullBlock, table: &[u16; 64], out: &mut [u8], stride: usize) {
-    if block.nonzero == 0 {
-        out_flat(dc_sample(block.values[0], table[0]), 4, out, stride);
-        return;
-    }
-    let dq = |p: usize| i32::from(block.values[p]).wrapping_mul(multiplier(table[p]));
-    // workspace[row][column], rows 0-3.
-    let mut workspace = [[0i32; 8]; 4];
-    for c in [0, 1, 2, 3, 5, 6, 7] {
-        let points = reduce_4(
-            dq(c),
-            [dq(8 + c), dq(16 + c), dq(24 + c), dq(40 + c), dq(48 + c), dq(56 + c)],
-            CONST_BITS - PASS1_BITS + 1,
-        );
-        for (row, point) in workspace.iter_mut().zip(points) {
-            row[c] = point;
-        }
-    }
-    for (r, row) in workspace.iter().enumerate() {
-        let points = reduce_4(
-            row[0],
-            [row[1], row[2], row[3], row[5], row[6], row[7]],
-            CONST_BITS + PASS1_BITS + 3 + 1,
-        );
-        for (sample, point) in out[r * stride..r * stride + 4].iter_mut().zip(points) {
-            *sample = range_limit(point);
-        }
+/// The 2x2 reduction of a whole block: the 2-point pass on every column at once (it
+/// reads rows 0, 1, 3, 5, 7; columns 2, 4 and 6 are computed and unused), then on the
+/// two rows.
+#[inline(always)]
+fn full_2x2(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
+    let row = |r| dequantised_row(block, multipliers, r);
+    let odd = row(1) * splat(ODD_2[0])
+        + row(3) * splat(ODD_2[1])
+        + row(5) * splat(ODD_2[2])
+        + row(7) * splat(ODD_2[3]);
+    let even = row(0) << (CONST_BITS + 2);
+    let bits = CONST_BITS - PASS1_BITS + 2;
+    let upper = descale_lanes(even + odd, bits).to_array();
+    let lower = descale_lanes(even - odd, bits).to_array();
+    for (r, w) in [upper, lower].iter().enumerate() {
+        let samples = row_2(w[0], odd_2([w[1], w[3], w[5], w[7]]));
+        out[r * stride..r * stride + 2].copy_from_slice(&samples);
     }
 }
 
-/// The 4-point reduction of one line: its terms 0, then 1, 2, 3, 5, 6, 7, to its four
-/// points, descaled by `bits`.
+/// jpeg_idct_4x4: the 4-point reduction of every column at once (rows 0-3 and 5-7; row 4
+/// does not reach the four output points, and column 4's result is not read), then of
+/// the four rows, also at once.
+fn idct_4x4(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
+    let row = |r| dequantised_row(block, multipliers, r);
+    let rows = [row(1), row(2), row(3), row(5), row(6), row(7)];
+    let workspace = reduce_4(row(0), &rows, CONST_BITS - PASS1_BITS + 1);
+    // Pass 2: lane r is row r of the workspace (lanes 4-7 zero).
+    let w = workspace.map(|lanes| lanes.to_array());
+    let column = |c: usize| i32x8::new([w[0][c], w[1][c], w[2][c], w[3][c], 0, 0, 0, 0]);
+    let columns = [column(1), column(2), column(3), column(5), column(6), column(7)];
+    let points = reduce_4(column(0), &columns, CONST_BITS + PASS1_BITS + 3 + 1);
+    // points[c] holds column c of every row: back to rows.
+    let p = points.map(|lanes| lanes.to_array());
+    let rows_out: [i32x8; 4] =
+        std::array::from_fn(|r| i32x8::new([p[0][r], p[1][r], p[2][r], p[3][r], 0, 0, 0, 0]));
+    write_rows(&rows_out, out, stride);
+}
+
+/// The 4-point reduction of eight lines at once: their terms 0, then 1, 2, 3, 5, 6, 7,
+/// to their four points, descaled by `bits`.
 #[inline(always)]
-fn reduce_4(first: i32, [x1, x2, x3, x5, x6, x7]: [i32; 6], bits: u32) -> [i32; 4] {
-    let m = i32::wrapping_mul;
-    let even0 = first.wrapping_shl(CONST_BITS + 1);
-    let even2 = m(x2, fix(1.847759065)).wrapping_add(m(x6, -fix(0.765366865)));
-    let (tmp10, tmp12) = (even0.wrapping_add(even2), even0.wrapping_sub(even2));
-    let odd0 = m(x7, -fix(0.211164243))
-        .wrapping_add(m(x5, fix(1.451774981)))
-        .wrapping_add(m(x3, -fix(2.172734803)))
-        .wrapping_add(m(x1, fix(1.061594337)));
-    let odd2 = m(x7, -fix(0.509795579))
-        .wrapping_add(m(x5, -fix(0.601344887)))
-        .wrapping_add(m(x3, fix(0.899976223)))
-        .wrapping_add(m(x1, fix(2.562915447)));
+fn reduce_4(first: i32x8, [x1, x2, x3, x5, x6, x7]: &[i32x8; 6], bits: u32) -> [i32x8; 4] {
+    let even0 = first << (CONST_BITS + 1);
+    let even2 = *x2 * splat(fix(1.847759065)) + *x6 * splat(-fix(0.765366865));
+    let odd0 = *x7 * splat(-fix(0.211164243))
+        + *x5 * splat(fix(1.451774981))
+        + *x3 * splat(-fix(2.172734803))
+        + *x1 * splat(fix(1.061594337));
+    let odd2 = *x7 * splat(-fix(0.509795579))
+        + *x5 * splat(-fix(0.601344887))
+        + *x3 * splat(fix(0.899976223))
+        + *x1 * splat(fix(2.562915447));
+    let (tmp10, tmp12) = (even0 + even2, even0 - even2);
     [
-        descale(tmp10.wrapping_add(odd2), bits),
-        descale(tmp12.wrapping_add(odd0), bits),
-        descale(tmp12.wrapping_sub(odd0), bits),
-        descale(tmp10.wrapping_sub(odd2), bits),
+        descale_lanes(tmp10 + odd2, bits),
+        descale_lanes(tmp12 + odd0, bits),
+        descale_lanes(tmp12 - odd0, bits),
+        descale_lanes(tmp10 - odd2, bits),
     ]
 }
 
-/// jpeg_idct_islow: the 8-point transform of the columns, then of the rows; each pass
-/// works on eight lanes at once (the columns, then the rows of the transposed
-/// workspace), which the compiler vectorises.
-fn idct_8x8(block: &FullBlock, table: &[u16; 64], out: &mut [u8], stride: usize) {
-    if block.nonzero == 0 {
-        out_flat(dc_sample(block.values[0], table[0]), 8, out, stride);
-        return;
-    }
-    let mut lines = [[0i32; 8]; 8];
-    for (p, (&value, &step)) in block.values[..64].iter().zip(table).enumerate() {
-        lines[p / 8][p % 8] = i32::from(value).wrapping_mul(multiplier(step));
-    }
-    // Pass 1: lines[k] holds the k-th coefficient of every column.
-    let workspace = transform_8(&lines, CONST_BITS - PASS1_BITS);
-    // Pass 2: the k-th point of every row.
-    let mut rows = [[0i32; 8]; 8];
-    for (k, line) in workspace.iter().enumerate() {
-        for (r, &value) in line.iter().enumerate() {
-            rows[r][k] = value;
-        }
-    }
-    let samples = transform_8(&rows, CONST_BITS + PASS1_BITS + 3);
-    // samples[k][r] is output point k of row r.
-    for r in 0..8 {
-        for (c, sample) in out[r * stride..r * stride + 8].iter_mut().enumerate() {
-            *sample = range_limit(samples[c][r]);
-        }
-    }
+/// The 8 x 8 lanes transposed (lane j of vector i becomes lane i of vector j).
+#[inline(always)]
+fn transpose(rows: [i32x8; 8]) -> [i32x8; 8] {
+    let unsigned = rows.map(|row| u32x8::new(row.to_array().map(|v| v as u32)));
+    u32x8::transpose(unsigned).map(|row| i32x8::new(row.to_array().map(|v| v as i32)))
 }
 
-/// The 8-point inverse DCT of jidctint.c on eight lines at once: `terms[k][lane]` is term
-/// k of each line; returns `points[k][lane]`, descaled by `bits`.
+/// jpeg_idct_islow: the 8-point transform of the columns, then of the rows, each pass on
+/// eight lanes at once.
+fn idct_8x8(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
+    let lines: [i32x8; 8] = std::array::from_fn(|r| dequantised_row(block, multipliers, r));
+    // Pass 1: lines[k] holds term k of every column; workspace[k] is point k of each.
+    let workspace = transform_8(&lines, CONST_BITS - PASS1_BITS);
+    // Pass 2: term k of every row is column k of the workspace.
+    let samples = transform_8(&transpose(workspace), CONST_BITS + PASS1_BITS + 3);
+    // samples[k] holds output column k of every row: back to rows.
+    write_rows(&transpose(samples), out, stride);
+}
+
+/// The 8-point inverse DCT of jidctint.c on eight lines at once: `terms[k]` holds term
+/// k of each line; returns their points, descaled by `bits`.
 #[inline(always)]
-fn transform_8(terms: &[[i32; 8]; 8], bits: u32) -> [[i32; 8]; 8] {
-    let mut points = [[0i32; 8]; 8];
-    for lane in 0..8 {
-        let t = |k: usize| terms[k][lane];
-        let m = i32::wrapping_mul;
-        // Even part: the rotator is sqrt(2) c(-6).
-        let (z2, z3) = (t(2), t(6));
-        let z1 = m(z2.wrapping_add(z3), fix(0.541196100));
-        let tmp2 = z1.wrapping_add(m(z3, -fix(1.847759065)));
-        let tmp3 = z1.wrapping_add(m(z2, fix(0.765366865)));
-        let tmp0 = t(0).wrapping_add(t(4)).wrapping_shl(CONST_BITS);
-        let tmp1 = t(0).wrapping_sub(t(4)).wrapping_shl(CONST_BITS);
-        let (tmp10, tmp13) = (tmp0.wrapping_add(tmp3), tmp0.wrapping_sub(tmp3));
-        let (tmp11, tmp12) = (tmp1.wrapping_add(tmp2), tmp1.wrapping_sub(tmp2));
-        // Odd part: terms 7, 5, 3, 1.
-        let (o0, o1, o2, o3) = (t(7), t(5), t(3), t(1));
-        let z1 = o0.wrapping_add(o3);
-        let z2 = o1.wrapping_add(o2);
-        let z3 = o0.wrapping_add(o2);
-        let z4 = o1.wrapping_add(o3);
-        let z5 = m(z3.wrapping_add(z4), fix(1.175875602));
-        let z1 = m(z1, -fix(0.899976223));
-        let z2 = m(z2, -fix(2.562915447));
-        let z3 = m(z3, -fix(1.961570560)).wrapping_add(z5);
-        let z4 = m(z4, -fix(0.390180644)).wrapping_add(z5);
-        let odd0 = m(o0, fix(0.298631336)).wrapping_add(z1).wrapping_add(z3);
-        let odd1 = m(o1, fix(2.053119869)).wrapping_add(z2).wrapping_add(z4);
-        let odd2 = m(o2, fix(3.072711026)).wrapping_add(z2).wrapping_add(z3);
-        let odd3 = m(o3, fix(1.501321110)).wrapping_add(z1).wrapping_add(z4);
-        let out = [
-            tmp10.wrapping_add(odd3),
-            tmp11.wrapping_add(odd2),
-            tmp12.wrapping_add(odd1),
-            tmp13.wrapping_add(odd0),
-            tmp13.wrapping_sub(odd0),
-            tmp12.wrapping_sub(odd1),
-            tmp11.wrapping_sub(odd2),
-            tmp10.wrapping_sub(odd3),
-        ];
-        for (k, value) in out.into_iter().enumerate() {
-            points[k][lane] = descale(value, bits);
-        }
-    }
-    points
+fn transform_8(t: &[i32x8; 8], bits: u32) -> [i32x8; 8] {
+    // Even part: the rotator is sqrt(2) c(-6).
+    let z1 = (t[2] + t[6]) * splat(fix(0.541196100));
+    let tmp2 = z1 + t[6] * splat(-fix(1.847759065));
+    let tmp3 = z1 + t[2] * splat(fix(0.765366865));
+    let tmp0 = (t[0] + t[4]) << CONST_BITS;
+    let tmp1 = (t[0] - t[4]) << CONST_BITS;
+    let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
+    let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
+    // Odd part: terms 7, 5, 3, 1.
+    let (o0, o1, o2, o3) = (t[7], t[5], t[3], t[1]);
+    let z5 = (o0 + o2 + o1 + o3) * splat(fix(1.175875602));
+    let z1 = (o0 + o3) * splat(-fix(0.899976223));
+    let z2 = (o1 + o2) * splat(-fix(2.562915447));
+    let z3 = (o0 + o2) * splat(-fix(1.961570560)) + z5;
+    let z4 = (o1 + o3) * splat(-fix(0.390180644)) + z5;
+    let odd0 = o0 * splat(fix(0.298631336)) + z1 + z3;
+    let odd1 = o1 * splat(fix(2.053119869)) + z2 + z4;
+    let odd2 = o2 * splat(fix(3.072711026)) + z2 + z3;
+    let odd3 = o3 * splat(fix(1.501321110)) + z1 + z4;
+    [
+        descale_lanes(tmp10 + odd3, bits),
+        descale_lanes(tmp11 + odd2, bits),
+        descale_lanes(tmp12 + odd1, bits),
+        descale_lanes(tmp13 + odd0, bits),
+        descale_lanes(tmp13 - odd0, bits),
+        descale_lanes(tmp12 - odd1, bits),
+        descale_lanes(tmp11 - odd2, bits),
+        descale_lanes(tmp10 - odd3, bits),
+    ]
 }
 
 /// An `n` x `n` block of one sample value.
@@ -472,7 +493,7 @@ mod tests {
             }
             for n in [1, 2, 4, 8] {
                 let mut out = vec![0u8; n * n];
-                super::block(n, &block, &table, &mut out, n).unwrap();
+                super::block(n, &block, &multipliers(&table), &mut out, n).unwrap();
                 let expected = reference(&exact, n);
                 for (i, (&got, &want)) in out.iter().zip(&expected).enumerate() {
                     // Fixed point rounds to within a level or so of the exact values.
@@ -509,7 +530,7 @@ mod tests {
             let dc = next() as i16;
             full.values[0] = dc;
             let mut out = [0u8; 4];
-            super::block(2, &full, &table, &mut out, 2).unwrap();
+            super::block(2, &full, &multipliers(&table), &mut out, 2).unwrap();
             let expected = reduced_2x2(dc, &reduced, &table);
             assert_eq!([[out[0], out[1]], [out[2], out[3]]], expected, "case {case}");
         }

@@ -438,13 +438,15 @@ fn fill_samples(plane: &mut Plane, progressive: bool) -> Result<(), CoreError> {
             }
         }
         AcTerms::Full(blocks) => {
+            let multipliers = idct::multipliers(&table);
             let mut block = FullBlock::default();
             for (i, (&dc, ac)) in plane.dc.iter().zip(blocks).enumerate() {
                 let (row, col) = (i / plane.across, i % plane.across);
                 block.values = ac.values;
                 block.nonzero = ac.nonzero;
                 block.values[0] = dc;
-                idct::block(n, &block, &table, &mut samples[n * row * stride + n * col..], stride)?;
+                let out = &mut samples[n * row * stride + n * col..];
+                idct::block(n, &block, &multipliers, out, stride)?;
             }
         }
     }

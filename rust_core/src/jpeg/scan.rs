@@ -182,15 +182,12 @@ pub(super) fn decode_scan(
                                 samples,
                                 stride,
                                 n,
-                                table,
+                                multipliers,
                             } => {
                                 local.values[0] = dc as i16;
                                 decode_ac_sequential(reader, ac_table, &mut local)?;
                                 let at = block.row * *n * *stride + block.col * *n;
-                                let out = samples.get_mut(at..).ok_or_else(outside)?;
-                                idct::block(*n, &local, table, out, *stride)?;
-                                local.clear();
-                                Ok(())
+                                write_samples(&mut local, *n, multipliers, samples, at, *stride)
                             }
                         }
                     },
@@ -202,6 +199,24 @@ pub(super) fn decode_scan(
         return Err(malformed("entropy-coded data ends early"));
     }
     next_marker(data, reader.position(), true).ok_or_else(|| malformed("scan never ends"))
+}
+
+/// Turns a sequential block into its samples at `samples[at..]`, and clears it for the
+/// next. Not inlined: with the inverse DCTs in the block loop, the bit reader's state
+/// would no longer fit in registers for the Huffman decoding around it.
+#[inline(never)]
+fn write_samples(
+    block: &mut FullBlock,
+    n: usize,
+    multipliers: &idct::Multipliers,
+    samples: &mut [u8],
+    at: usize,
+    stride: usize,
+) -> Result<(), CoreError> {
+    let out = samples.get_mut(at..).ok_or_else(outside)?;
+    idct::block(n, block, multipliers, out, stride)?;
+    *block = FullBlock::default();
+    Ok(())
 }
 
 /// The blocks of an AC scan of a progressive file (one component), kept in `blocks`.
@@ -258,7 +273,7 @@ enum Target<'p> {
         samples: &'p mut [u8],
         stride: usize,
         n: usize,
-        table: &'p [u16; 64],
+        multipliers: Box<idct::Multipliers>,
     },
 }
 
@@ -284,10 +299,12 @@ fn targets<'p>(
                     stride: plane.across * plane.block_samples,
                     n: plane.block_samples,
                     samples: &mut plane.samples,
-                    table: plane
-                        .quantisation
-                        .as_ref()
-                        .ok_or_else(|| malformed("undefined quantisation table"))?,
+                    multipliers: Box::new(idct::multipliers(
+                        plane
+                            .quantisation
+                            .as_ref()
+                            .ok_or_else(|| malformed("undefined quantisation table"))?,
+                    )),
                 }
             } else {
                 Target::Dc(&mut plane.dc)
