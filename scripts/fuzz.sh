@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzzing harness for SECONDS each (default 60): the two atheris harnesses (the
 # pipeline's analyze() and the upload endpoint through Falcon's TestClient) and every
-# cargo-fuzz target of rust_core/fuzz (the core's analyze, and jpeg_dc when present). Seeds
+# cargo-fuzz target of rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on
+# generated structure, and the rest). Seeds
 # are generated into a temporary folder, removed at exit; nothing is committed. A crash stops
 # the run with a non-zero status and leaves its reproducer in the artifacts folder printed
 # below (kept). Nightly Rust is not needed: RUSTC_BOOTSTRAP=1 lets the stable compiler take
@@ -40,8 +41,7 @@ for target in $(cargo fuzz list); do
     mkdir -p "$corpus"
     case "$target" in
         analyze) "$python" "$root/fuzz/seeds.py" --core "$corpus" ;;
-        jpeg_dc) [ -f "$root/scripts/jpeg_fuzz_seeds.py" ] \
-                     && "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
+        jpeg_bytes) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
     esac
     echo "fuzz: cargo-fuzz $target"
     if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" \

@@ -9,6 +9,7 @@ pub mod error;
 pub mod histogram;
 pub mod jpeg;
 pub mod luminance;
+pub mod orientation;
 pub mod pixels;
 pub mod quantiles;
 pub mod sharpness;

@@ -24,8 +24,10 @@ mod idct;
 mod output;
 mod scan;
 mod scratch;
+mod survey;
 
 pub use geometry::Scale;
+pub use survey::{survey, Coding, Survey};
 
 use crate::deadline::Deadline;
 use crate::error::CoreError;
