@@ -11,6 +11,7 @@ export interface WranglerToml {
   main?: string;
   compatibility_date?: string;
   vars?: Record<string, string>;
+  secrets?: { required?: string[] };
   observability?: { enabled?: boolean };
   containers?: { class_name: string; image: string; instance_type?: string; max_instances?: number }[];
   durable_objects?: { bindings?: { name: string; class_name: string }[] };

@@ -30,6 +30,10 @@ describe("wrangler.toml", () => {
     ]);
   });
 
+  it("requires the API key secret, so that wrangler deploy fails while it is missing", () => {
+    expect(config.secrets?.required).toEqual(["IMAGE_INSIGHTS_API_KEY"]);
+  });
+
   it("turns observability on and keeps `wrangler dev` on loopback", () => {
     expect(config.observability?.enabled).toBe(true);
     expect(config.dev?.ip).toBe("127.0.0.1");
