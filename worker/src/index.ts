@@ -15,6 +15,9 @@ import { REQUEST_ID_HEADER, requestIdOf } from "./request-id";
 import { internalError, metricsForbidden, payloadTooLarge, unauthorized } from "./responses";
 
 export { ImageInsightsContainer } from "./container";
+// The Container constructor sets up outbound interception through ctx.exports.ContainerProxy
+// whenever its container is already running; without this export that setup rejects.
+export { ContainerProxy } from "@cloudflare/containers";
 
 /** Whether the service would route `pathname` to /metrics (it decodes %-escapes before routing). */
 export function isMetricsPath(pathname: string): boolean {

@@ -1,6 +1,10 @@
+import { ContainerProxy } from "@cloudflare/containers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { containerEnvVars } from "../../src/container";
 import type { Env } from "../../src/env";
+import * as worker from "../../src/index";
+import { interceptionSetupOf, runningContainer, withContainer } from "./container-runtime";
 
 describe("containerEnvVars", () => {
   it("passes the cache and logging settings through, with the port the Worker connects to", () => {
@@ -23,5 +27,33 @@ describe("containerEnvVars", () => {
 
   it("leaves unset variables to the image's defaults", () => {
     expect(containerEnvVars({ CACHE_ENABLED: "true" } as Env)).toEqual({ PORT: "8080", CACHE_ENABLED: "true" });
+  });
+});
+
+// @cloudflare/containers 0.3.7: when its Durable Object starts while the container is already
+// running (a restart, an eviction, a deploy), the Container constructor starts the outbound
+// interception setup, which needs ctx.exports.ContainerProxy, and nothing awaits that promise.
+describe("ImageInsightsContainer built while its container is already running", () => {
+  it("finishes the outbound-interception setup without error", async () => {
+    await withContainer(runningContainer().runtime, async (container) => {
+      const { setup } = await interceptionSetupOf(container);
+      await expect(setup).resolves.toBeUndefined();
+    });
+  });
+
+  it("would leave that setup rejected, unobserved, if the Worker did not export ContainerProxy", async () => {
+    const withoutProxy = { default: exports.default };
+    await withContainer(
+      runningContainer().runtime,
+      async (container) => {
+        const { setup } = await interceptionSetupOf(container);
+        await expect(setup).rejects.toThrow("ctx.exports.ContainerProxy is undefined");
+      },
+      { exports: withoutProxy },
+    );
+  });
+
+  it("gets ContainerProxy from the Worker's entry point", () => {
+    expect(worker.ContainerProxy).toBe(ContainerProxy);
   });
 });
