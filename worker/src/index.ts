@@ -7,6 +7,7 @@ import { API_KEY_HEADER, configuredKeys, isAcceptedKey } from "./auth";
 import { declaredLength, readBodyWithin } from "./body";
 import { preflightResponse, withCorsHeaders } from "./cors";
 import type { Env } from "./env";
+import { upstreamHeaders } from "./forwarding";
 import { MAX_REQUEST_BODY_BYTES } from "./limits";
 import { logEvent } from "./log";
 import { forwardToContainers, forwardToLocalOrigin } from "./origin";
@@ -29,17 +30,6 @@ export function isMetricsPath(pathname: string): boolean {
   }
   const normalised = decoded.toLowerCase().replace(/\/+/g, "/").replace(/\/$/, "");
   return normalised === "/metrics" || normalised.startsWith("/metrics/");
-}
-
-/** Headers sent on: the client's, without its API key, with the request id. */
-function upstreamHeaders(request: Request, requestId: string): Headers {
-  const headers = new Headers(request.headers);
-  headers.delete(API_KEY_HEADER);
-  // The body is re-sent from a buffer, which sets its own length.
-  headers.delete("Content-Length");
-  headers.delete("Transfer-Encoding");
-  headers.set(REQUEST_ID_HEADER, requestId);
-  return headers;
 }
 
 /** Everything but the id and CORS headers, which `handleRequest` adds to every answer. */
@@ -70,7 +60,7 @@ async function route(request: Request, env: Env, requestId: string): Promise<Res
   const upstream: UpstreamRequest = {
     url,
     method: request.method,
-    headers: upstreamHeaders(request, requestId),
+    headers: upstreamHeaders(request.headers, requestId),
     body: body.bytes,
     requestId,
   };
