@@ -4,7 +4,7 @@
  * LOCAL_ORIGIN when that is set). Each check happens before a container is woken.
  */
 import { API_KEY_HEADER, configuredKeys, isAcceptedKey } from "./auth";
-import { declaredLength, readBodyWithin } from "./body";
+import { readBodyWithin } from "./body";
 import { preflightResponse, withCorsHeaders } from "./cors";
 import type { Env } from "./env";
 import { upstreamHeaders } from "./forwarding";
@@ -48,10 +48,6 @@ async function route(request: Request, env: Env, requestId: string): Promise<Res
     return metricsForbidden(requestId);
   }
 
-  const length = declaredLength(request);
-  if (length !== null && length > MAX_REQUEST_BODY_BYTES) {
-    return payloadTooLarge(length);
-  }
   const body = await readBodyWithin(request, MAX_REQUEST_BODY_BYTES);
   if (!body.within) {
     return payloadTooLarge(body.receivedBytes);

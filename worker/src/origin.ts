@@ -9,12 +9,12 @@ import { CONTAINER_INSTANCES } from "./limits";
 import { logEvent } from "./log";
 import { badGateway, serviceUnavailable } from "./responses";
 
-/** A request as it leaves the edge: the body is buffered so it can be sent twice. */
+/** A request as it leaves the edge: its body is one buffer, which each attempt sends again. */
 export interface UpstreamRequest {
   url: URL;
   method: string;
   headers: Headers;
-  body: ArrayBuffer | null;
+  body: Uint8Array | null;
   requestId: string;
 }
 
