@@ -25,8 +25,19 @@ export const CONTAINER_PORT = 8080;
 /** Idle time after which an instance is stopped; the next request to it pays a cold start. */
 export const CONTAINER_SLEEP_AFTER = "5m";
 
-/** Attempts per request in container mode: the first instance, then one other. */
+/**
+ * Attempts per request in container mode: the first instance, then one other, and the second
+ * only when the first failed before the request reached the service.
+ */
 export const CONTAINER_ATTEMPTS = 2;
+
+/**
+ * One deadline for all the attempts of a request. @cloudflare/containers 0.3.7 waits up to 8 s
+ * for an instance and 20 s in all for its port; the service bounds its own work at 2 s of
+ * download plus 2 s of analysis. 25 s lets one attempt use the library's whole start-up wait
+ * and still leaves a warm second instance time to answer.
+ */
+export const CONTAINER_DEADLINE_MS = 25_000;
 
 /** Seconds a client is told to wait after a 503 from the edge. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -36,12 +36,20 @@ export function metricsForbidden(requestId: string): Response {
   });
 }
 
-/** The local origin (LOCAL_ORIGIN) could not be reached. */
+/**
+ * The local origin (LOCAL_ORIGIN) could not be reached, or a container instance failed after the
+ * request may have reached the service (it dropped the connection): not retried.
+ */
 export function badGateway(requestId: string): Response {
   return jsonResponse(502, { error: "Bad gateway", details: requestId });
 }
 
-/** No container instance could start or answer, on either attempt. */
+/** The deadline for all attempts passed while an instance was still working on the request. */
+export function gatewayTimeout(requestId: string): Response {
+  return jsonResponse(504, { error: "Gateway timeout", details: requestId });
+}
+
+/** No container instance took the request before it reached the service, on any attempt. */
 export function serviceUnavailable(requestId: string): Response {
   return jsonResponse(
     503,

@@ -6,4 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 
 export { ContainerProxy, ImageInsightsContainer, default, handleRequest, isMetricsPath } from "../../src/index";
 
-export class StateDonor extends DurableObject {}
+export class StateDonor extends DurableObject {
+  /** The Container class schedules alarms on the storage it was given; here they have nothing to do. */
+  override async alarm(): Promise<void> {}
+}
