@@ -3,7 +3,7 @@
  * the body size, gives every request an id, and forwards the rest to a container instance (or to
  * LOCAL_ORIGIN when that is set). Each check happens before a container is woken.
  */
-import { API_KEY_HEADER, configuredKeys, isAcceptedKey } from "./auth";
+import { API_KEY_HEADER, configuredKeys, isAcceptedKey, isPublicApi } from "./auth";
 import { readBodyWithin } from "./body";
 import { preflightResponse, withCorsHeaders } from "./cors";
 import type { Env } from "./env";
@@ -13,7 +13,7 @@ import { logEvent } from "./log";
 import { forwardToContainers, forwardToLocalOrigin } from "./origin";
 import type { UpstreamRequest } from "./origin";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id";
-import { internalError, metricsForbidden, payloadTooLarge, unauthorized } from "./responses";
+import { apiKeyNotConfigured, internalError, metricsForbidden, payloadTooLarge, unauthorized } from "./responses";
 
 export { ImageInsightsContainer } from "./container";
 // The Container constructor sets up outbound interception through ctx.exports.ContainerProxy
@@ -44,6 +44,10 @@ async function route(request: Request, env: Env, requestId: string): Promise<Res
     if (!(await isAcceptedKey(request.headers.get(API_KEY_HEADER), keys))) {
       return unauthorized();
     }
+  } else if (!isPublicApi(env.PUBLIC_API)) {
+    // No key and no word that the API is meant to be public: a deploy whose secret is missing
+    // serves nobody (not even /health, which would wake a container for anyone).
+    return apiKeyNotConfigured(requestId);
   } else if (isMetricsPath(url.pathname)) {
     return metricsForbidden(requestId);
   }

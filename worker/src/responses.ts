@@ -27,7 +27,16 @@ export function payloadTooLarge(receivedBytes: number): Response {
   });
 }
 
-/** /metrics asked for while no API key is configured: there is no one it could be shown to. */
+/** No API key is configured and PUBLIC_API is not "true": the edge serves nothing but preflights. */
+export function apiKeyNotConfigured(requestId: string): Response {
+  return jsonResponse(503, {
+    error: "Service unavailable",
+    message: 'No API key is configured. Set the IMAGE_INSIGHTS_API_KEY secret, or PUBLIC_API = "true" to serve without keys.',
+    details: requestId,
+  });
+}
+
+/** /metrics asked for on a public API (no key configured): there is no one it could be shown to. */
 export function metricsForbidden(requestId: string): Response {
   return jsonResponse(403, {
     error: "Forbidden",

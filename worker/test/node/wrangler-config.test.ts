@@ -39,8 +39,13 @@ describe("wrangler.toml", () => {
     expect(config.dev?.ip).toBe("127.0.0.1");
   });
 
+  it("keeps the API closed without a key unless PUBLIC_API is changed on purpose", () => {
+    expect(config.vars?.PUBLIC_API).toBe("false");
+  });
+
   it("defines every variable the container receives, with the service's defaults", () => {
     expect(config.vars).toEqual({
+      PUBLIC_API: "false",
       CACHE_ENABLED: "true",
       CACHE_MAX_SIZE: "512",
       CACHE_TTL_SECONDS: "86400",
