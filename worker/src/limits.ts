@@ -41,3 +41,10 @@ export const CONTAINER_DEADLINE_MS = 25_000;
 
 /** Seconds a client is told to wait after a 503 from the edge. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The period of the edge's rate limit, which clients are told to wait (Retry-After) once they
+ * reach it. It must equal `simple.period` of the RATE_LIMITER binding in wrangler.toml (a test
+ * checks); Cloudflare accepts 10 or 60.
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;

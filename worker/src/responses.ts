@@ -2,7 +2,7 @@
  * The bodies the edge answers with itself. The 401 and 413 bodies are the contract's, word for
  * word; the other errors follow the contract's 500 shape: `{"error": ..., "details": <request id>}`.
  */
-import { MAX_UPLOAD_BYTES, RETRY_AFTER_SECONDS } from "./limits";
+import { MAX_UPLOAD_BYTES, RATE_LIMIT_PERIOD_SECONDS, RETRY_AFTER_SECONDS } from "./limits";
 
 export function jsonResponse(status: number, body: unknown, headers?: HeadersInit): Response {
   const response = new Response(JSON.stringify(body), { status, headers });
@@ -64,6 +64,15 @@ export function serviceUnavailable(requestId: string): Response {
     503,
     { error: "Service unavailable", details: requestId },
     { "Retry-After": String(RETRY_AFTER_SECONDS) },
+  );
+}
+
+/** The API key (or, on a public API, the client address) used up its requests for this period. */
+export function tooManyRequests(requestId: string): Response {
+  return jsonResponse(
+    429,
+    { error: "Too many requests", details: requestId },
+    { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) },
   );
 }
 

@@ -15,6 +15,7 @@ export interface WranglerToml {
   observability?: { enabled?: boolean };
   containers?: { class_name: string; image: string; instance_type?: string; max_instances?: number }[];
   durable_objects?: { bindings?: { name: string; class_name: string }[] };
+  ratelimits?: { name: string; namespace_id: string; simple: { limit: number; period: number } }[];
   migrations?: { tag: string; new_sqlite_classes?: string[] }[];
   dev?: { ip?: string; port?: number };
   [key: string]: unknown;

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONTAINER_INSTANCES } from "../../src/limits";
+import { CONTAINER_INSTANCES, RATE_LIMIT_PERIOD_SECONDS } from "../../src/limits";
 import { readWranglerToml, repoRoot as root } from "./config";
 
 const config = readWranglerToml();
@@ -28,6 +28,14 @@ describe("wrangler.toml", () => {
     expect(config.migrations?.flatMap((migration) => migration.new_sqlite_classes ?? [])).toEqual([
       "ImageInsightsContainer",
     ]);
+  });
+
+  it("binds the rate limiter, whose period is the Retry-After the edge sends", () => {
+    expect(config.ratelimits).toHaveLength(1);
+    const limiter = config.ratelimits![0]!;
+    expect(limiter.name).toBe("RATE_LIMITER");
+    expect(limiter.simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
+    expect(limiter.simple.limit).toBeGreaterThan(0);
   });
 
   it("requires the API key secret, so that wrangler deploy fails while it is missing", () => {
