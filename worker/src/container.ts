@@ -5,8 +5,20 @@ import type { Env } from "./env";
 import { CONTAINER_PORT, CONTAINER_SLEEP_AFTER } from "./limits";
 import { logEvent } from "./log";
 
-/** The Worker variables handed to the service unchanged (see its configuration table). */
-const PASSED_THROUGH = ["CACHE_ENABLED", "CACHE_MAX_SIZE", "CACHE_TTL_SECONDS", "ENABLE_DETAILED_LOGGING"] as const;
+/**
+ * The Worker variables handed to the service unchanged: its settings (the contract's
+ * configuration table) and the sizing of gunicorn for the instance type (gunicorn.conf.py).
+ */
+const PASSED_THROUGH = [
+  "CACHE_ENABLED",
+  "CACHE_MAX_SIZE",
+  "CACHE_TTL_SECONDS",
+  "ENABLE_DETAILED_LOGGING",
+  "URL_FETCH_ALLOWLIST",
+  "WEB_CONCURRENCY",
+  "GUNICORN_THREADS",
+  "ANALYSIS_THREADS",
+] as const;
 
 /** The environment the container starts with: the pass-through variables that are set, and PORT. */
 export function containerEnvVars(env: Env): Record<string, string> {

@@ -7,6 +7,22 @@ import { readWranglerToml, repoRoot as root } from "./config";
 
 const config = readWranglerToml();
 
+/**
+ * gunicorn for each instance type (the table in docs/CLOUDFLARE_DEPLOYMENT.md): one process per
+ * whole vCPU and at least one, since a fractional share runs no faster with more processes;
+ * as many analyses at once as memory holds with room to spare, each up to ~165 MB at the pixel
+ * limit on top of ~40 MB per process (docs/RELIABILITY.md); 16 threads for probes, downloads and
+ * slow readers beside them.
+ */
+const SIZING: Record<string, { WEB_CONCURRENCY: string; GUNICORN_THREADS: string; ANALYSIS_THREADS: string }> = {
+  lite: { WEB_CONCURRENCY: "1", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "1" },
+  basic: { WEB_CONCURRENCY: "1", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "2" },
+  "standard-1": { WEB_CONCURRENCY: "1", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "2" },
+  "standard-2": { WEB_CONCURRENCY: "1", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "4" },
+  "standard-3": { WEB_CONCURRENCY: "2", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "4" },
+  "standard-4": { WEB_CONCURRENCY: "4", GUNICORN_THREADS: "16", ANALYSIS_THREADS: "4" },
+};
+
 describe("wrangler.toml", () => {
   it("names the service and points at the Worker's entry", () => {
     expect(config.name).toBe("image-insights-api");
@@ -58,6 +74,16 @@ describe("wrangler.toml", () => {
       CACHE_MAX_SIZE: "512",
       CACHE_TTL_SECONDS: "86400",
       ENABLE_DETAILED_LOGGING: "true",
+      URL_FETCH_ALLOWLIST: "",
+      ...SIZING.basic,
     });
+  });
+
+  it("sizes gunicorn for the configured instance type", () => {
+    const type = config.containers![0]!.instance_type!;
+    const sizing = SIZING[type];
+    expect(sizing, `no sizing for instance type ${type}: add it to SIZING and the guide's table`).toBeDefined();
+    const vars = config.vars ?? {};
+    expect({ WEB_CONCURRENCY: vars.WEB_CONCURRENCY, GUNICORN_THREADS: vars.GUNICORN_THREADS, ANALYSIS_THREADS: vars.ANALYSIS_THREADS }).toEqual(sizing);
   });
 });

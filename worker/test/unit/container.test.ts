@@ -7,22 +7,35 @@ import * as worker from "../../src/index";
 import { interceptionSetupOf, runningContainer, withContainer } from "./container-runtime";
 
 describe("containerEnvVars", () => {
-  it("passes the cache and logging settings through, with the port the Worker connects to", () => {
-    const env = {
+  it("passes the service's settings and gunicorn's sizing through, with the port the Worker connects to", () => {
+    const settings = {
       CACHE_ENABLED: "false",
       CACHE_MAX_SIZE: "64",
       CACHE_TTL_SECONDS: "60",
       ENABLE_DETAILED_LOGGING: "false",
+      URL_FETCH_ALLOWLIST: "images.internal:8443",
+      WEB_CONCURRENCY: "1",
+      GUNICORN_THREADS: "16",
+      ANALYSIS_THREADS: "2",
       IMAGE_INSIGHTS_API_KEY: "secret",
       LOCAL_ORIGIN: "http://127.0.0.1:1",
+      PUBLIC_API: "false",
     } as Env;
-    expect(containerEnvVars(env)).toEqual({
+    expect(containerEnvVars(settings)).toEqual({
       PORT: "8080",
       CACHE_ENABLED: "false",
       CACHE_MAX_SIZE: "64",
       CACHE_TTL_SECONDS: "60",
       ENABLE_DETAILED_LOGGING: "false",
+      URL_FETCH_ALLOWLIST: "images.internal:8443",
+      WEB_CONCURRENCY: "1",
+      GUNICORN_THREADS: "16",
+      ANALYSIS_THREADS: "2",
     });
+  });
+
+  it("passes an empty allowlist on as empty (the service's default)", () => {
+    expect(containerEnvVars({ URL_FETCH_ALLOWLIST: "" } as Env)).toEqual({ PORT: "8080", URL_FETCH_ALLOWLIST: "" });
   });
 
   it("leaves unset variables to the image's defaults", () => {
