@@ -2,7 +2,7 @@
 import { Container } from "@cloudflare/containers";
 import type { StopParams } from "@cloudflare/containers";
 import type { Env } from "./env";
-import { CONTAINER_PORT, CONTAINER_SLEEP_AFTER } from "./limits";
+import { CONTAINER_PORT, CONTAINER_READINESS_PROBE, CONTAINER_SLEEP_AFTER } from "./limits";
 import { logEvent } from "./log";
 
 /**
@@ -36,6 +36,10 @@ export class ImageInsightsContainer extends Container<Env> {
   override defaultPort = CONTAINER_PORT;
   override sleepAfter = CONTAINER_SLEEP_AFTER;
   override envVars = containerEnvVars(this.env);
+  // The readiness probe the library sends (as http://<pingEndpoint>) before the first request:
+  // the service's /ready answers only once a gunicorn worker has the app loaded and has run the
+  // Rust core. /health stays the liveness check.
+  override pingEndpoint = CONTAINER_READINESS_PROBE;
 
   override onStart(): void {
     logEvent("container_started", { instance: this.ctx.id.toString() });

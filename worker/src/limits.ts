@@ -22,6 +22,12 @@ export const CONTAINER_INSTANCES = 5;
 /** The port gunicorn listens on inside the image (the service's PORT default). */
 export const CONTAINER_PORT = 8080;
 
+/**
+ * Host and path of the readiness probe @cloudflare/containers sends to the port before a
+ * container takes requests: the service's GET /ready (the library's default, "ping", asks "/").
+ */
+export const CONTAINER_READINESS_PROBE = "container/ready";
+
 /** Idle time after which an instance is stopped; the next request to it pays a cold start. */
 export const CONTAINER_SLEEP_AFTER = "5m";
 

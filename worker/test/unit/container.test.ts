@@ -70,3 +70,26 @@ describe("ImageInsightsContainer built while its container is already running", 
     expect(worker.ContainerProxy).toBe(ContainerProxy);
   });
 });
+
+describe("ImageInsightsContainer's readiness probe", () => {
+  it("asks the service's /ready on port 8080 before the first request goes through", async () => {
+    const container = runningContainer(() => new Response("{}", { headers: { "Content-Type": "application/json" } }));
+    await withContainer(container.runtime, async (instance) => {
+      const response = await instance.fetch(new Request("https://api.example.com/v1/image/analysis", { method: "POST", body: "x" }));
+      expect(response.status).toBe(200);
+    });
+    expect(container.calls.map(({ port, url }) => `${port} ${url}`)).toEqual([
+      "8080 http://container/ready",
+      "8080 http://api.example.com/v1/image/analysis",
+    ]);
+  });
+
+  it("asks it only until the container is known healthy", async () => {
+    const container = runningContainer(() => new Response("{}", { headers: { "Content-Type": "application/json" } }));
+    await withContainer(container.runtime, async (instance) => {
+      await instance.fetch(new Request("https://api.example.com/health"));
+      await instance.fetch(new Request("https://api.example.com/health"));
+    });
+    expect(container.calls.filter((call) => call.url === "http://container/ready")).toHaveLength(1);
+  });
+});
