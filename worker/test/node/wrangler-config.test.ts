@@ -1,5 +1,5 @@
 // wrangler.toml against what the Worker's code assumes.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTAINER_INSTANCES, RATE_LIMIT_PERIOD_SECONDS } from "../../src/limits";
@@ -56,6 +56,11 @@ describe("wrangler.toml", () => {
 
   it("requires the API key secret, so that wrangler deploy fails while it is missing", () => {
     expect(config.secrets?.required).toEqual(["IMAGE_INSIGHTS_API_KEY"]);
+  });
+
+  it("builds an image from a Dockerfile that starts with its syntax line (BuildKit features: RUN --mount)", () => {
+    const dockerfile = readFileSync(resolve(root, config.containers![0]!.image), "utf8");
+    expect(dockerfile.split("\n", 1)[0]).toBe("# syntax=docker/dockerfile:1");
   });
 
   it("turns observability on and keeps `wrangler dev` on loopback", () => {
