@@ -204,7 +204,7 @@ describe("one deadline for all attempts", () => {
     expect(signal?.aborted).toBe(true);
   });
 
-  it("no longer applies to an answer once it has arrived", async () => {
+  it("stops applying to an attempt once its answer has arrived", async () => {
     const deadline = new AbortController();
     let signal: AbortSignal | undefined;
     const { namespace } = fakeNamespace([
