@@ -71,3 +71,18 @@ export function interceptionSetupOf(container: ImageInsightsContainer): Promise<
     });
   });
 }
+
+/** A Durable Object namespace whose every instance name is served by `container`; counts the calls. */
+export function namespaceServedBy(container: ImageInsightsContainer) {
+  const names: string[] = [];
+  const namespace = {
+    idFromName: (name: string) => ({ name }),
+    get: (id: { name: string }) => ({
+      fetch: (request: Request) => {
+        names.push(id.name);
+        return container.fetch(request);
+      },
+    }),
+  } as unknown as DurableObjectNamespace<ImageInsightsContainer>;
+  return { namespace, names };
+}

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ImageInsightsContainer } from "../../src/container";
 import { handleRequest } from "../../src/index";
-import { runningContainer, withContainer } from "./container-runtime";
+import { namespaceServedBy, runningContainer, withContainer } from "./container-runtime";
 import { fakeNamespace, mockOrigin, serviceJson } from "./helpers";
 
 const KEY = "key-one";
@@ -86,10 +86,7 @@ describe("cf-container-target-port against the real Container class", () => {
   it("cannot choose the port: the probe and the request both go to 8080", async () => {
     const container = runningContainer(() => serviceJson({ answered: true }));
     await withContainer(container.runtime, async (instance) => {
-      const namespace = {
-        idFromName: (name: string) => ({ name }),
-        get: () => ({ fetch: (request: Request) => instance.fetch(request) }),
-      } as unknown as DurableObjectNamespace<ImageInsightsContainer>;
+      const { namespace } = namespaceServedBy(instance);
       const response = await handleRequest(upload({ "cf-container-target-port": "9" }), containerMode(namespace));
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ answered: true });
