@@ -5,14 +5,20 @@ import os
 import sys
 import tempfile
 
-# Refuse to start on a CPU without AVX2: the pillow-simd build would die of an illegal
-# instruction at the first image instead. (Cloudflare's x86-64 hosts have AVX2.)
+# Refuse to start on a CPU without the extensions the image is compiled for (pillow-simd for
+# AVX2, the Rust core for AVX2, FMA and BMI2 in .cargo/config.toml): either would die of an
+# illegal instruction at the first image instead. IMAGE_INSIGHTS_CPUINFO reads another file.
+_REQUIRED_CPU_FLAGS = ("avx2", "fma", "bmi2")
 _cpuinfo = os.environ.get("IMAGE_INSIGHTS_CPUINFO", "/proc/cpuinfo")
 if os.path.exists(_cpuinfo):
     with open(_cpuinfo, encoding="utf-8", errors="replace") as _f:
-        _flags = next((line for line in _f if line.startswith("flags")), "")
-    if _flags and "avx2" not in _flags.split():
-        sys.exit("image-insights: this CPU lacks AVX2, which this pillow-simd build requires")
+        _flags = next((line for line in _f if line.startswith("flags")), "").split()
+    _missing = [flag.upper() for flag in _REQUIRED_CPU_FLAGS if flag not in _flags]
+    if _flags and _missing:
+        sys.exit(
+            f"image-insights: this CPU lacks {', '.join(_missing)}, which this build requires"
+            " (pillow-simd and the Rust core are compiled for AVX2, FMA and BMI2)"
+        )
 
 # Where to listen. HOST=127.0.0.1 keeps a local run off the network.
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"

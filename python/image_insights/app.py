@@ -23,7 +23,7 @@ from .docs import DocsPage, OpenApiDocument
 from .errors import CorruptImage, EmptyImage, ImageTooLarge, InvalidEdgeMode, InvalidMetrics
 from .fetch import Fetcher
 from .metrics import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
-from .resources import Health, Root, UploadAnalysis, UrlAnalysis
+from .resources import Health, Ready, Root, UploadAnalysis, UrlAnalysis
 
 log = logging.getLogger("image_insights")
 access_log = logging.getLogger("image_insights.access")
@@ -154,6 +154,7 @@ def create_app(
 
     app.add_route("/", Root(__version__))
     app.add_route("/health", Health(__version__))
+    app.add_route("/ready", Ready(__version__))
     app.add_route("/v1/image/analysis", UploadAnalysis(settings, analyzer, cache))
     app.add_route("/v1/image/analysis/url", UrlAnalysis(settings, analyzer, cache, fetcher))
     app.add_route("/openapi.json", OpenApiDocument(__version__))

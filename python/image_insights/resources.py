@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,8 @@ from .cache import ResultCache
 from .config import Settings
 from .fetch import Fetcher, has_http_scheme
 from .options import parse_edge_mode, parse_metrics
+
+log = logging.getLogger("image_insights")
 
 SERVICE_NAME = "image-insights-api"
 #: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
@@ -42,6 +45,39 @@ class Health:
         self._body = {"status": "healthy", "service": SERVICE_NAME, "version": version}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._body
+
+
+def check_core() -> None:
+    """Runs the Rust core on a one-pixel white image; raises if it cannot load or is wrong."""
+    from . import _core
+
+    stats = _core.luminance_stats(b"\xff\xff\xff", 1, 1, "RGB")
+    if stats.pixel_count != 1 or stats.mean != 255.0:
+        raise RuntimeError(f"the Rust core measured a white pixel as {stats.mean}")
+
+
+class Ready:
+    """Readiness, for the platform's start-up probe (/health stays the liveness check).
+
+    Any answer at all means a gunicorn worker has loaded the app; 200 also means the Rust core
+    ran correctly in this process. A failed check answers 503 and is tried again next time; a
+    passed one is not repeated.
+    """
+
+    def __init__(self, version: str, check: Callable[[], None] = check_core) -> None:
+        self._body = {"status": "ready", "service": SERVICE_NAME, "version": version}
+        self._check = check
+        self._checked = False
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self._checked:
+            try:
+                self._check()
+            except Exception:
+                log.exception("readiness check failed (request %s)", req.context.request_id)
+                raise http_errors.not_ready(req.context.request_id) from None
+            self._checked = True
         resp.media = self._body
 
 
