@@ -517,6 +517,29 @@ def test_url_cache_skips_the_download(url_client: falcon.testing.TestClient, ori
     assert origin.hits["/image.png"] == 1
 
 
+def test_uploading_the_text_of_a_cached_url_is_not_a_hit(
+    url_client: falcon.testing.TestClient, origin: Any
+) -> None:
+    """Upload and URL results live in separate key spaces: the bytes of a URL's text, uploaded,
+    are analysed as what they are (not an image), never answered with that URL's result."""
+    url = f"{origin.base}/image.png"
+    assert post_url(url_client, url).json["cached"] is False
+    assert post_url(url_client, url).json["cached"] is True
+    result = upload(url_client, url.encode())
+    assert result.status_code == 400
+    assert result.json == {
+        "detail": {"error": "Invalid or corrupted image file", "details": "not a JPEG or PNG image"}
+    }
+
+
+def test_an_uploaded_image_is_not_a_hit_for_its_url(
+    url_client: falcon.testing.TestClient, origin: Any, png_bytes: bytes
+) -> None:
+    assert upload(url_client, png_bytes).json["cached"] is False
+    assert post_url(url_client, f"{origin.base}/image.png").json["cached"] is False
+    assert upload(url_client, png_bytes).json["cached"] is True
+
+
 def test_url_content_type_case_insensitive(url_client: falcon.testing.TestClient, origin: Any) -> None:
     assert post_url(url_client, f"{origin.base}/upper.png").status_code == 200
 
