@@ -414,6 +414,55 @@ def test_cors_on_simple_request(client: falcon.testing.TestClient) -> None:
     assert result.headers["access-control-allow-origin"] == "https://a.example"
 
 
+def test_cors_preflight_varies_on_origin(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_options(
+        BY_URL,
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert result.headers["access-control-allow-origin"] == "https://a.example"
+    assert result.headers["vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/", 200),
+        ("GET", "/health", 200),
+        ("GET", "/openapi.json", 200),
+        ("GET", "/nope", 404),
+        ("DELETE", "/health", 405),
+        ("POST", UPLOAD, 422),
+        ("POST", BY_URL, 422),
+        ("GET", "/static/ui.css", 200),
+    ],
+)
+def test_every_answer_varies_on_origin(
+    client: falcon.testing.TestClient, method: str, path: str, status: int
+) -> None:
+    """Answers that echo the Origin, errors among them, and those to requests without one
+    (which lack the CORS headers) all say that they depend on it."""
+    for headers in ({"Origin": "https://a.example"}, {}):
+        result = client.simulate_request(method, path, headers=headers)
+        assert result.status_code == status
+        assert result.headers["vary"] == "Origin", (path, headers)
+        echoed = result.headers.get("access-control-allow-origin")
+        assert echoed == headers.get("Origin"), (path, headers)
+
+
+def test_errors_with_an_origin_vary_on_it(settings: Settings, png_bytes: bytes) -> None:
+    def broken(*args: object, **kwargs: object) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    client = falcon.testing.TestClient(
+        create_app(settings, analyzer=Analyzer(settings, pipeline=broken))
+    )
+    body, headers = multipart([("image", png_bytes, "image/png")])
+    result = client.simulate_post(UPLOAD, body=body, headers={**headers, "Origin": "https://b.example"})
+    assert result.status_code == 500
+    assert result.headers["access-control-allow-origin"] == "https://b.example"
+    assert result.headers["vary"] == "Origin"
+
+
 # --- URL endpoint ----------------------------------------------------------------------------
 
 
