@@ -33,7 +33,9 @@ OTHER = "other"
 #: Every label has a fixed set of values, so no request can add a series: the methods of
 #: RFC 9110 and PATCH; the status codes HTTP names; the refusal reasons of the contract's
 #: error bodies (the `error` of each, as a word).
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
 STATUSES = frozenset(str(status.value) for status in HTTPStatus)
 REFUSAL_REASONS = frozenset({
     "invalid_request", "invalid_metrics_requested", "invalid_edge_mode_requested",
