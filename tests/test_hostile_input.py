@@ -12,7 +12,9 @@ import dataclasses
 import io
 import json
 import random
+import shutil
 import struct
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -544,6 +546,44 @@ def test_grey_alpha(client: falcon.testing.TestClient) -> None:
 def test_rgba(client: falcon.testing.TestClient) -> None:
     data = synthetic.png(synthetic.with_alpha(RGB))
     assert numbers(upload(client, data, metrics="brightness,median")) == expected_fields(RGB)
+
+
+needs_cjpeg = pytest.mark.skipif(
+    shutil.which("cjpeg") is None or shutil.which("jpegtran") is None,
+    reason="libjpeg-turbo-progs (cjpeg, jpegtran) is not installed",
+)
+
+
+def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
+    ppm = io.BytesIO()
+    Image.fromarray(pixels).save(ppm, "PPM")
+    return subprocess.run(["cjpeg", *args], input=ppm.getvalue(), capture_output=True,
+                          check=True).stdout  # fmt: skip
+
+
+def huffman_twin(data: bytes) -> bytes:
+    """The same JPEG, coefficient for coefficient, with Huffman coding (jpegtran is lossless)."""
+    return subprocess.run(["jpegtran", "-copy", "none"], input=data, capture_output=True,
+                          check=True).stdout  # fmt: skip
+
+
+@needs_cjpeg
+@pytest.mark.parametrize("progressive", [False, True], ids=["sequential", "progressive"])
+@pytest.mark.parametrize("width, height", [(1600, 1000), (3200, 400)], ids=["pillow", "dc-size"])
+def test_arithmetic_coded_jpeg_over_64_kb(
+    client: falcon.testing.TestClient, progressive: bool, width: int, height: int
+) -> None:
+    """libjpeg's arithmetic decoder cannot suspend for more data: it must be given the whole
+    file, not 64 KiB pieces. The answer is that of the same coefficients Huffman-coded (3200
+    wide is the size where Huffman JPEGs take the DC path, which arithmetic ones do not)."""
+    args = ["-arithmetic", "-quality", "95", *(["-progressive"] if progressive else [])]
+    data = cjpeg(synthetic.textured_photo(width, height, seed=8), *args)
+    assert len(data) > 64 * 1024 and (b"\xff\xc9" in data or b"\xff\xca" in data)  # SOF9, SOF10
+    result = upload(client, data, "image/jpeg", metrics=ALL_METRICS, edge_mode="all")
+    assert result.status_code == 200, result.text
+    twin = image_insights.analyze(huffman_twin(data), ALL_METRICS, "all", jpeg_fast_path=False)
+    for name, expected in twin.items():
+        assert result.json[name] == expected, name
 
 
 def test_animated_png_uses_the_first_frame(client: falcon.testing.TestClient) -> None:

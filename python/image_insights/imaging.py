@@ -78,6 +78,11 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
         image = Image.open(io.BytesIO(data), formats=[fmt])
     except (*_DECODE_ERRORS, Warning) as exc:  # a warning, where warnings are errors
         raise CorruptImage(_reason(exc)) from None
+    if fmt == "JPEG":
+        # Pillow feeds the decoder 64 KiB at a time and libjpeg suspends between pieces,
+        # except in arithmetic-coded scans, whose decoder cannot suspend: it reports a broken
+        # stream at the first piece's end. The whole file is in memory anyway: one piece.
+        image.decodermaxblock = max(image.decodermaxblock, len(data))
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLarge(width * height, max_pixels)
