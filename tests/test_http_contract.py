@@ -589,6 +589,36 @@ def test_an_uploaded_image_is_not_a_hit_for_its_url(
     assert upload(url_client, png_bytes).json["cached"] is True
 
 
+@pytest.mark.parametrize(
+    "path", ["/named/café.png", "/named/x.png?q=ü", "/named/日本 語.png?q=a b&r=ü", "/redirect-utf8"]
+)
+def test_url_with_non_ascii_characters(
+    url_client: falcon.testing.TestClient, origin: Any, png_bytes: bytes, path: str
+) -> None:
+    result = post_url(url_client, origin.base + path, metrics="brightness")
+    assert result.status_code == 200, result.text
+    assert result.json["average_luminance"] == image_insights.analyze(png_bytes)["average_luminance"]
+
+
+def test_url_with_an_idn_host(settings: Settings, origin: Any, png_bytes: bytes) -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    allowed = dataclasses.replace(settings, resolver=resolver,
+                                  url_fetch_allowlist=frozenset({f"xn--bcher-kva.test:{origin.port}"}))  # fmt: skip
+    client = falcon.testing.TestClient(create_app(allowed))
+    result = post_url(client, f"http://Bücher.test:{origin.port}/named/ü.png")
+    assert result.status_code == 200, result.text
+    assert asked == ["xn--bcher-kva.test"]
+    # Errors echo the host in its ASCII form, and nothing after it.
+    missing = post_url(client, f"http://Bücher.test:{origin.port}/missing/ü?secret=ü")
+    assert missing.json == {"detail": {"error": "Failed to download image from URL", "status_code": 404,
+                                       "url": f"http://xn--bcher-kva.test:{origin.port}"}}  # fmt: skip
+
+
 def test_url_content_type_case_insensitive(url_client: falcon.testing.TestClient, origin: Any) -> None:
     assert post_url(url_client, f"{origin.base}/upper.png").status_code == 200
 

@@ -55,6 +55,12 @@ class Settings:
     processing_timeout_seconds: float = TIME_LIMIT_SECONDS
     download_timeout_seconds: float = TIME_LIMIT_SECONDS
     max_redirects: int = 5
+    #: URL downloads one worker runs at once; one more is answered at once (400, "too many
+    #: downloads in progress"), so slow origins never hold more than these request threads.
+    max_concurrent_downloads: int = 16
+    #: Name lookups one worker runs at once, each in a thread of its own; a lookup that
+    #: hangs holds one until the C library gives up, and one more is refused at once.
+    max_concurrent_lookups: int = 64
     resolver: Resolver = field(default=system_resolver, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -72,6 +78,7 @@ class Settings:
             jpeg_fast_path=_bool(env, "JPEG_FAST_PATH", True),
             analysis_threads=_int(env, "ANALYSIS_THREADS", 4, minimum=1, maximum=256),
             url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
+            max_concurrent_downloads=_int(env, "URL_FETCH_CONCURRENCY", 16, minimum=1),
         )
 
 
