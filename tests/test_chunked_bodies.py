@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 UPLOAD = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
 BY_URL = "/v1/image/analysis/url"
 LIMIT = 5_242_880
-#: Multipart framing allowed beyond the image limit (resources.MULTIPART_ALLOWANCE).
+#: Multipart framing allowed beyond the image limit (config.MULTIPART_ALLOWANCE).
 ALLOWANCE = 64 * 1024
 
 

@@ -19,6 +19,9 @@ from .imaging import DEFAULT_MAX_PIXELS
 Resolver = Callable[[str, int], list[str]]
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
+#: before a body is refused from its Content-Length alone.
+MULTIPART_ALLOWANCE = 64 * 1024
 #: Analysis and download each have this long before the request is answered with 504/408.
 TIME_LIMIT_SECONDS = 2.0
 
@@ -61,6 +64,12 @@ class Settings:
     #: Name lookups one worker runs at once, each in a thread of its own; a lookup that
     #: hangs holds one until the C library gives up, and one more is refused at once.
     max_concurrent_lookups: int = 64
+    #: The serving worker (serving/worker.py): a request's head and body must have arrived
+    #: this long after its first byte (else 408 and the connection closes).
+    request_read_timeout_seconds: float = 30.0
+    #: Bytes of requests still arriving that one worker holds in memory at most; a body
+    #: beyond it is read by a request thread instead, under the same deadline.
+    request_buffer_bytes: int = 64 * 1024 * 1024
     resolver: Resolver = field(default=system_resolver, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -79,6 +88,10 @@ class Settings:
             analysis_threads=_int(env, "ANALYSIS_THREADS", 4, minimum=1, maximum=256),
             url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
             max_concurrent_downloads=_int(env, "URL_FETCH_CONCURRENCY", 16, minimum=1),
+            request_read_timeout_seconds=_float(
+                env, "REQUEST_READ_TIMEOUT_SECONDS", 30.0, minimum=0.1
+            ),
+            request_buffer_bytes=_int(env, "REQUEST_BUFFER_BYTES", 64 * 1024 * 1024, minimum=0),
         )
 
 

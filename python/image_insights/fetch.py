@@ -232,7 +232,8 @@ class Fetcher:
         try:
             host = ascii_host((parts.hostname or "").rstrip("."))
         except ValueError:
-            raise http_errors.download_failed("the URL's host is not a valid name", redacted) from None
+            reason = "the URL's host is not a valid name"
+            raise http_errors.download_failed(reason, redacted) from None
         if not host:
             raise http_errors.download_failed("the URL has no host", redacted)
         port = port or (443 if scheme == "https" else 80)
@@ -264,7 +265,8 @@ class Fetcher:
         except FutureTimeout:
             raise _Timeout() from None
         except _Busy:
-            raise http_errors.download_failed("too many name lookups in progress", redacted) from None
+            reason = "too many name lookups in progress"
+            raise http_errors.download_failed(reason, redacted) from None
         except (OSError, UnicodeError):
             raise http_errors.download_failed("could not resolve the host", redacted) from None
         addresses = []

@@ -15,14 +15,11 @@ from . import cache as cache_keys
 from . import http_errors
 from .analyzer import Analyzer
 from .cache import ResultCache
-from .config import Settings
+from .config import MULTIPART_ALLOWANCE, Settings
 from .fetch import Fetcher, has_http_scheme
 from .options import parse_edge_mode, parse_metrics
 
 SERVICE_NAME = "image-insights-api"
-#: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
-#: before a body is refused from its Content-Length alone.
-MULTIPART_ALLOWANCE = 64 * 1024
 _CHUNK = 64 * 1024
 #: A refused upload up to this size is read and dropped before answering (see _discard_body).
 DISCARD_MAX_BYTES = 16 * 1024 * 1024
