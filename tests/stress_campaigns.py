@@ -272,6 +272,70 @@ def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 300) -
     }
 
 
+# --- slow origins ------------------------------------------------------------------------------
+
+
+def slow_origin_campaign(
+    server: LiveServer, origin_base: str, seconds: float, clients: int = 200
+) -> dict[str, Any]:
+    """`clients` threads asking, one request after another, for URLs whose origin never
+    finishes its headers (tests/origin.py `/dribble/headers`), while a normal client checks
+    /health every quarter second and uploads a small JPEG every half second. The service
+    must be allowed to fetch from the origin (URL_FETCH_ALLOWLIST)."""
+    import json
+
+    stop = threading.Event()
+    statuses: list[int] = []
+    lock = threading.Lock()
+    slow_body = json.dumps({"url": f"{origin_base}/dribble/headers"}).encode()
+
+    def fetcher() -> None:
+        for _ in range(MAX_REQUESTS_PER_THREAD):
+            if stop.is_set():
+                return
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                conn.request("POST", "/v1/image/analysis/url", body=slow_body,
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+            finally:
+                conn.close()
+            with lock:
+                statuses.append(status)
+
+    body, content_type = multipart_body(small_jpeg(), "image/jpeg")
+    latencies: list[float | None] = []
+    uploads: list[int] = []
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for _ in range(clients):
+            pool.submit(fetcher)
+        time.sleep(1.0)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            latencies.append(health_latency(server.port))
+            if len(latencies) % 2 == 0:
+                uploads.append(post(server.port, body, content_type))
+            time.sleep(0.25)
+        stop.set()
+    answered = [latency for latency in latencies if latency is not None]
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "fetches": len(statuses),
+        "fetch_statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        "health_checks": len(latencies),
+        "health_failed": len(latencies) - len(answered),
+        "health_max_s": max(answered) if answered else None,
+        "health_p50_s": sorted(answered)[len(answered) // 2] if answered else None,
+        "uploads": len(uploads),
+        "uploads_ok": uploads.count(200),
+    }
+
+
 # --- SIGKILL of a worker ----------------------------------------------------------------------------
 
 

@@ -66,6 +66,9 @@ class _OneReader:
     def close(self) -> None:
         """A response that has read its body closes its reader: the next one needs it."""
 
+    def close_file(self) -> None:
+        self._file.close()
+
 
 def exchange(
     server: LiveServer,
@@ -101,8 +104,12 @@ def exchange(
             answers.append((response.status, {k.lower(): v for k, v in response.getheaders()},
                             response.read()))  # fmt: skip
     finally:
-        sock.shutdown(socket.SHUT_RDWR)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the server has closed it already
         sender.join()
+        reader.close_file()
         sock.close()
     return answers
 

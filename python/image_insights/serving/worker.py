@@ -35,7 +35,11 @@ from functools import partial
 from typing import Any
 
 from gunicorn import http as gunicorn_http  # type: ignore[import-untyped]
-from gunicorn.workers.gthread import TConn, ThreadWorker  # type: ignore[import-untyped]
+from gunicorn.workers.gthread import (  # type: ignore[import-untyped]
+    STOP_KEEPALIVE_LINGER,
+    TConn,
+    ThreadWorker,
+)
 
 # Only the settings: gunicorn imports this module in the master, before gunicorn.conf.py has
 # prepared the metrics folder that prometheus_client must see when it is first imported.
@@ -141,6 +145,7 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
         self.reading_conns: deque[tuple[int, _Conn]] = deque()
         self.lingering: dict[socket.socket, float] = {}
         self._next_expiry_check = 0.0
+        self._stopping_since: float | None = None
         self.pre_read = not self.cfg.is_ssl and "h2" not in self.cfg.http_protocols
 
     # --- connections arrive -----------------------------------------------------------
@@ -169,8 +174,10 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
         self._read_next_request(conn)
 
     def _read_next_request(self, conn: _Conn) -> None:
-        conn.start_request(time.monotonic(), self.cfg.keepalive or self.request_timeout,
-                           self.request_timeout)  # fmt: skip
+        idle = self.cfg.keepalive or self.request_timeout
+        if not self.alive:
+            idle = min(idle, STOP_KEEPALIVE_LINGER)
+        conn.start_request(time.monotonic(), idle, self.request_timeout)
         conn.sock.setblocking(False)
         self.reading_conns.append((conn.generation, conn))
         if conn.received and self._check_complete(conn):
@@ -351,6 +358,12 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
         lingering: checked a few times a second, not after every event."""
         super().murder_pending()
         now = time.monotonic()
+        if not self.alive and self._stopping_since is None:
+            # Stopping: a connection that has sent nothing yet gets what gunicorn gives a
+            # kept-alive one, a short linger for a request already on its way.
+            self._stopping_since = now
+            for _, conn in self.reading_conns:
+                conn.idle_until = min(conn.idle_until, now + STOP_KEEPALIVE_LINGER)
         if now < self._next_expiry_check:
             return
         self._next_expiry_check = now + _EXPIRY_PERIOD
@@ -360,7 +373,7 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
                 continue
             if now >= conn.deadline:
                 self._drop(conn, _TIMEOUT_ANSWER)
-            elif not conn.received and (now >= conn.idle_until or not self.alive):
+            elif not conn.received and now >= conn.idle_until:
                 self._drop(conn)
             else:
                 still_reading.append((generation, conn))
