@@ -88,9 +88,23 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
         raise ImageTooLarge(width * height, max_pixels)
     if width < 1 or height < 1:
         raise CorruptImage(f"image declares a size of {width}x{height}")
-    if fmt == "PNG":
-        check_png_pixel_data_length(data)
     return image
+
+
+def load_png(image: Image.Image, data: bytes) -> None:
+    """Decodes a PNG's pixels; raises CorruptImage for pixel data that does not decode:
+    Pillow's errors, and a complete stream that ends before the image does, which Pillow
+    decodes without an error, leaving the missing rows as allocated (zero). Inflating the
+    stream a second time to prove it long enough costs a third of the decode, so it runs
+    only where such rows could be: an interlaced image, or a last row still all zero."""
+    try:
+        image.load()
+    except (*_DECODE_ERRORS, Warning) as exc:
+        raise CorruptImage(_reason(exc)) from None
+    width, height = image.size
+    last_row = image.crop((0, height - 1, width, height)).tobytes()
+    if image.info.get("interlace") or not last_row.strip(b"\x00"):
+        check_png_pixel_data_length(data)
 
 
 def check_png_crcs(data: bytes) -> None:
@@ -138,9 +152,8 @@ def png_pixel_data_length(
 
 def check_png_pixel_data_length(data: bytes) -> None:
     """Raises CorruptImage when the complete IDAT stream inflates to fewer bytes than the
-    header's image needs: Pillow decodes such a stream without an error and leaves the rest
-    of the image unfilled. A stream that does not inflate is refused here too; one cut short
-    by the end of the data is left to the decoder, which reports it."""
+    header's image needs (see load_png). A stream that does not inflate is refused here too;
+    one cut short by the end of the data is left to the decoder, which reports it."""
     view = memoryview(data)
     width, height, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
     if colour not in _PNG_CHANNELS:
@@ -378,6 +391,8 @@ def analyze(
     started = time.perf_counter()
     image = open_image(data, max_pixels)
     width, height = image.size
+    if image.format == "PNG":
+        load_png(image, data)
     orientation = exif_orientation(image)
     colors = "colors" in wanted or "colorfulness" in wanted
     analysed = jpeg_dc_pixels(data, image, max_pixels) if jpeg_fast_path else None
