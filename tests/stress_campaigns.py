@@ -241,26 +241,20 @@ class SlowClients:
             thread.join()
 
 
-def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 300) -> dict[str, Any]:
-    """`clients` connections dribbling, one byte every half second, request lines, heads,
-    bodies, chunked bodies and bodies behind `Expect: 100-continue` that never end, or
-    nothing at all (SLOW_STARTS), while a normal client checks /health every quarter second
-    and uploads a small JPEG every half second."""
+def probe_while(server: LiveServer, seconds: float) -> dict[str, Any]:
+    """A normal client for `seconds`: /health every quarter second, a small JPEG upload every
+    half second; their figures."""
     body, content_type = multipart_body(small_jpeg(), "image/jpeg")
     latencies: list[float | None] = []
     uploads: list[int] = []
-    with SlowClients(server.port, clients) as slow:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            latencies.append(health_latency(server.port))
-            if len(latencies) % 2 == 0:
-                uploads.append(post(server.port, body, content_type))
-            time.sleep(0.25)
-        connected, cut_off = slow.connected, slow.cut_off
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        latencies.append(health_latency(server.port))
+        if len(latencies) % 2 == 0:
+            uploads.append(post(server.port, body, content_type))
+        time.sleep(0.25)
     answered = [latency for latency in latencies if latency is not None]
     return {
-        "clients": clients,
-        "connected": connected,
         "seconds": seconds,
         "health_checks": len(latencies),
         "health_failed": len(latencies) - len(answered),
@@ -268,8 +262,18 @@ def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 300) -
         "health_p50_s": sorted(answered)[len(answered) // 2] if answered else None,
         "uploads": len(uploads),
         "uploads_ok": uploads.count(200),
-        "slow_clients_cut_off": cut_off,
     }
+
+
+def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 300) -> dict[str, Any]:
+    """`clients` connections dribbling, one byte every half second, request lines, heads,
+    bodies, chunked bodies and bodies behind `Expect: 100-continue` that never end, or
+    nothing at all (SLOW_STARTS), while a normal client checks /health every quarter second
+    and uploads a small JPEG every half second."""
+    with SlowClients(server.port, clients) as slow:
+        figures = probe_while(server, seconds)
+        connected, cut_off = slow.connected, slow.cut_off
+    return {**figures, "clients": clients, "connected": connected, "slow_clients_cut_off": cut_off}
 
 
 # --- slow origins ------------------------------------------------------------------------------
@@ -307,32 +311,17 @@ def slow_origin_campaign(
             with lock:
                 statuses.append(status)
 
-    body, content_type = multipart_body(small_jpeg(), "image/jpeg")
-    latencies: list[float | None] = []
-    uploads: list[int] = []
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for _ in range(clients):
             pool.submit(fetcher)
         time.sleep(1.0)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            latencies.append(health_latency(server.port))
-            if len(latencies) % 2 == 0:
-                uploads.append(post(server.port, body, content_type))
-            time.sleep(0.25)
+        figures = probe_while(server, seconds)
         stop.set()
-    answered = [latency for latency in latencies if latency is not None]
     return {
+        **figures,
         "clients": clients,
-        "seconds": seconds,
         "fetches": len(statuses),
         "fetch_statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
-        "health_checks": len(latencies),
-        "health_failed": len(latencies) - len(answered),
-        "health_max_s": max(answered) if answered else None,
-        "health_p50_s": sorted(answered)[len(answered) // 2] if answered else None,
-        "uploads": len(uploads),
-        "uploads_ok": uploads.count(200),
     }
 
 

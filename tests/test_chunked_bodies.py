@@ -9,12 +9,11 @@ import json
 import random
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from http_helpers import encode, gradient, multipart
-from live_server import LiveServer, running_service
+from live_server import LiveServer
 from origin import Origin
 
 import image_insights
@@ -28,12 +27,9 @@ LIMIT = 5_242_880
 ALLOWANCE = 64 * 1024
 
 
-@pytest.fixture(scope="module")
-def service(origin_server: Origin) -> Iterator[LiveServer]:
-    env = {"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}", "CACHE_ENABLED": "false",
-           "ENABLE_DETAILED_LOGGING": "false"}  # fmt: skip
-    with running_service(env) as server:
-        yield server
+@pytest.fixture
+def service(uncached_service: LiveServer) -> LiveServer:
+    return uncached_service
 
 
 def chunked(body: bytes, sizes: list[int] | None = None, trailer: bytes = b"",

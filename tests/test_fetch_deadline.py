@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from http_helpers import encode, gradient, multipart
-from live_server import LiveServer, running_service
+from live_server import LiveServer
 from origin import Origin
 
 from image_insights.config import Settings
@@ -153,12 +153,9 @@ def test_lookups_beyond_the_bound_are_refused_at_once(hanging: threading.Event) 
 # --- real gunicorn: slow origins leave threads for everyone else ------------------------------
 
 
-@pytest.fixture(scope="module")
-def fetching_service(origin_server: Origin) -> Iterator[LiveServer]:
-    env = {"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}", "CACHE_ENABLED": "false",
-           "ENABLE_DETAILED_LOGGING": "false"}  # fmt: skip
-    with running_service(env) as server:
-        yield server
+@pytest.fixture
+def fetching_service(uncached_service: LiveServer) -> LiveServer:
+    return uncached_service
 
 
 @pytest.mark.integration

@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 from origin import Origin
 
-from image_insights.config import Settings
+from image_insights.config import Resolver, Settings
 from image_insights.fetch import Fetcher, is_odd_numeric_host, is_public_address, redact
 from image_insights.http_errors import ApiError
 
@@ -190,6 +190,16 @@ NAMES = {
 }
 
 
+def names_recorded_in(seen: list[str]) -> Resolver:
+    """A resolver answering from NAMES that appends every host it is asked to `seen`."""
+
+    def resolver(host: str, port: int) -> list[str]:
+        seen.append(host)
+        return NAMES[host]
+
+    return resolver
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://LocalHost./", "http://LOCALHOST/", "http://localhost..:80/", "http://Metadata.Test./",
@@ -199,12 +209,7 @@ NAMES = {
 )  # fmt: skip
 def test_refused_names(url: str) -> None:
     seen: list[str] = []
-
-    def resolver(host: str, port: int) -> list[str]:
-        seen.append(host)
-        return NAMES[host]
-
-    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=resolver))
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
     with pytest.raises(ApiError) as caught:
         fetcher.fetch(url)
     assert caught.value.body["detail"]["error"] == "Invalid URL"
@@ -336,12 +341,7 @@ def test_non_ascii_spellings_of_private_literals_refused(url: str) -> None:
 
 def test_non_ascii_spelling_of_a_private_name_is_resolved_encoded() -> None:
     seen: list[str] = []
-
-    def resolver(host: str, port: int) -> list[str]:
-        seen.append(host)
-        return NAMES[host]
-
-    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=resolver))
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
     with pytest.raises(ApiError) as caught:
         fetcher.fetch("http://ｌｏｃａｌｈｏｓｔ/")
     assert caught.value.body["detail"]["error"] == "Invalid URL"
