@@ -327,7 +327,8 @@ def test_too_many_redirects_and_loops(origin_server: Origin, path: str) -> None:
     "url",
     ["http://１２７.０.０.１/", "http://①②⑦.⓪.⓪.①/", "http://１２７。０。０。１/",
      "http://①⑥⑨.②⑤④.①⑥⑨.②⑤④/latest/", "http://０ｘ７ｆ０００００１/",
-     "http://%31%32%37.0.0.1/", "http://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/"],
+     "http://%31%32%37.0.0.1/", "http://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/",
+     "http://127.0.0.1%2E/"],
 )  # fmt: skip
 def test_non_ascii_spellings_of_private_literals_refused(url: str) -> None:
     """Hosts are percent-decoded, and UTS #46 maps fullwidth and circled digits and
@@ -344,8 +345,10 @@ def test_non_ascii_spelling_of_a_private_name_is_resolved_encoded() -> None:
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
     with pytest.raises(ApiError) as caught:
         fetcher.fetch("http://ｌｏｃａｌｈｏｓｔ/")
+    with pytest.raises(ApiError):
+        fetcher.fetch("http://local%68ost%2E/")
     assert caught.value.body["detail"]["error"] == "Invalid URL"
-    assert seen == ["localhost"]
+    assert seen == ["localhost", "localhost"]
 
 
 @pytest.mark.parametrize("host", ["☃.test", "a..ü.test", "x" * 64 + "ü.test", "a%2Fb.test",

@@ -230,7 +230,7 @@ class Fetcher:
             raise http_errors.download_failed("the URL is malformed", redacted) from None
         scheme = parts.scheme.lower()
         try:
-            host = ascii_host((parts.hostname or "").rstrip("."))
+            host = ascii_host((parts.hostname or "").rstrip(".")).rstrip(".")
         except ValueError:
             reason = "the URL's host is not a valid name"
             raise http_errors.download_failed(reason, redacted) from None
