@@ -112,7 +112,7 @@ def test_hanging_lookups_do_not_keep_an_instant_one_waiting(
                 for i in range(8)]  # fmt: skip
         for _ in range(8):
             assert started.acquire(timeout=30)
-        # Eight lookups hang (twice the old pool's four threads): an instant one answers.
+        # Eight lookups hang (more than a pool of four threads would hold): an instant one answers.
         assert fetcher.fetch(f"http://instant.test:{port}/image.png") == origin_server.png
         errors = [f.result() for f in hung]
     # Each hanging lookup ended its own request at the deadline: 408, not a wait without end.
