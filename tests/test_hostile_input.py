@@ -12,7 +12,9 @@ import dataclasses
 import io
 import json
 import random
+import shutil
 import struct
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -295,6 +297,85 @@ def test_png_chunk_length_past_the_end(client: falcon.testing.TestClient) -> Non
     assert_corrupt(upload(client, PNG[:33] + struct.pack(">I", 0x7FFFFFFF) + b"tEXtabc"))
 
 
+def png_with_pixel_data(
+    width: int, height: int, idat: bytes, exif_after: bool, interlace: int = 0
+) -> bytes:
+    """An 8-bit RGB PNG with this IDAT payload, every CRC valid; with `exif_after`, an eXIf
+    chunk (orientation 6) after the pixel data, where Pillow reads it only by decoding them."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, interlace)
+    orientation_6 = _tiff_ifd([(0x0112, 3, 1, struct.pack(">HH", 6, 0))])
+    exif = chunk(b"eXIf", orientation_6) if exif_after else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + exif
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+GREY_ROW = b"\x00" + bytes([200]) * (64 * 3)
+GREY_ROWS = GREY_ROW * 48
+
+
+def _flip_middle(stream: bytes) -> bytes:
+    middle = len(stream) // 2
+    damaged = bytes(b ^ 0x5A for b in stream[middle : middle + 6])
+    return stream[:middle] + damaged + stream[middle + 6 :]
+
+
+def _bad_filter(row: int, filter_type: int) -> bytes:
+    rows = bytearray(GREY_ROWS)
+    rows[row * len(GREY_ROW)] = filter_type
+    return zlib.compress(bytes(rows))
+
+
+#: IDAT payloads of a uniform grey-200 64x48 image that do not decode. Pillow's decoder
+#: stops at the damage and leaves the rest of the raster as it was allocated (black).
+UNDECODABLE_PIXEL_DATA = {
+    "broken-deflate": _flip_middle(zlib.compress(GREY_ROWS, 0)),
+    "broken-deflate-compressed": _flip_middle(zlib.compress(GREY_ROWS)),
+    "deflate-garbage": zlib.compress(GREY_ROWS)[:2] + bytes(range(7, 250)),
+    "bad-filter-type-5": _bad_filter(10, 5),
+    "bad-filter-type-255-first-row": _bad_filter(0, 255),
+    "bad-filter-type-last-row": _bad_filter(47, 9),
+    "idat-too-short-complete-stream": zlib.compress(GREY_ROWS[: len(GREY_ROWS) // 2]),
+    "idat-too-short-by-one-byte": zlib.compress(GREY_ROWS[:-1]),
+    "idat-too-short-cut-stream": zlib.compress(GREY_ROWS)[:30],
+    "idat-empty": b"",
+}
+
+
+@pytest.mark.parametrize("exif_after", [False, True], ids=["no-exif", "exif-after-idat"])
+@pytest.mark.parametrize("name", UNDECODABLE_PIXEL_DATA)
+def test_png_pixel_data_that_does_not_decode(
+    client: falcon.testing.TestClient, name: str, exif_after: bool
+) -> None:
+    """All CRCs valid, the pixel data broken: the contract's 400, never 200 with the numbers
+    of a half-decoded raster (reading the EXIF of a PNG decodes its pixels, and that
+    failure is a corrupt image, not "no EXIF")."""
+    data = png_with_pixel_data(64, 48, UNDECODABLE_PIXEL_DATA[name], exif_after)
+    assert_corrupt(upload(client, data, metrics="brightness,median"))
+    with pytest.raises(image_insights.CorruptImage):
+        image_insights.analyze(data)
+
+
+def test_png_pixel_data_short_of_an_interlaced_image(client: falcon.testing.TestClient) -> None:
+    # Adam7 passes of a 64x48 RGB image, one pass's worth short.
+    full = image_insights.imaging.png_pixel_data_length(64, 48, 8, 2, interlaced=True)
+    stream = zlib.compress(b"\x00" * (full - 7 * (1 + 8 * 3)))
+    assert_corrupt(upload(client, png_with_pixel_data(64, 48, stream, False, interlace=1)))
+
+
+@pytest.mark.parametrize("exif_after", [False, True], ids=["no-exif", "exif-after-idat"])
+def test_png_pixel_data_that_decodes_is_answered(
+    client: falcon.testing.TestClient, exif_after: bool
+) -> None:
+    """The control: the same PNG with intact pixel data (with trailing bytes after the
+    stream, which decoders ignore) is the uniform grey it is, turned by its EXIF."""
+    for idat in (zlib.compress(GREY_ROWS), zlib.compress(GREY_ROWS) + b"extra"):
+        data = png_with_pixel_data(64, 48, idat, exif_after)
+        result = upload(client, data, metrics="brightness")
+        assert result.status_code == 200, result.text
+        assert result.json["average_luminance"] == 200.0
+        assert result.json.get("orientation") == (6 if exif_after else None)
+
+
 # --- not images ----------------------------------------------------------------------------
 
 
@@ -465,6 +546,44 @@ def test_grey_alpha(client: falcon.testing.TestClient) -> None:
 def test_rgba(client: falcon.testing.TestClient) -> None:
     data = synthetic.png(synthetic.with_alpha(RGB))
     assert numbers(upload(client, data, metrics="brightness,median")) == expected_fields(RGB)
+
+
+needs_cjpeg = pytest.mark.skipif(
+    shutil.which("cjpeg") is None or shutil.which("jpegtran") is None,
+    reason="libjpeg-turbo-progs (cjpeg, jpegtran) is not installed",
+)
+
+
+def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
+    ppm = io.BytesIO()
+    Image.fromarray(pixels).save(ppm, "PPM")
+    return subprocess.run(["cjpeg", *args], input=ppm.getvalue(), capture_output=True,
+                          check=True).stdout  # fmt: skip
+
+
+def huffman_twin(data: bytes) -> bytes:
+    """The same JPEG, coefficient for coefficient, with Huffman coding (jpegtran is lossless)."""
+    return subprocess.run(["jpegtran", "-copy", "none"], input=data, capture_output=True,
+                          check=True).stdout  # fmt: skip
+
+
+@needs_cjpeg
+@pytest.mark.parametrize("progressive", [False, True], ids=["sequential", "progressive"])
+@pytest.mark.parametrize("width, height", [(1600, 1000), (3200, 400)], ids=["pillow", "dc-size"])
+def test_arithmetic_coded_jpeg_over_64_kb(
+    client: falcon.testing.TestClient, progressive: bool, width: int, height: int
+) -> None:
+    """libjpeg's arithmetic decoder cannot suspend for more data: it must be given the whole
+    file, not 64 KiB pieces. The answer is that of the same coefficients Huffman-coded (3200
+    wide is the size where Huffman JPEGs take the DC path, which arithmetic ones do not)."""
+    args = ["-arithmetic", "-quality", "95", *(["-progressive"] if progressive else [])]
+    data = cjpeg(synthetic.textured_photo(width, height, seed=8), *args)
+    assert len(data) > 64 * 1024 and (b"\xff\xc9" in data or b"\xff\xca" in data)  # SOF9, SOF10
+    result = upload(client, data, "image/jpeg", metrics=ALL_METRICS, edge_mode="all")
+    assert result.status_code == 200, result.text
+    twin = image_insights.analyze(huffman_twin(data), ALL_METRICS, "all", jpeg_fast_path=False)
+    for name, expected in twin.items():
+        assert result.json[name] == expected, name
 
 
 def test_animated_png_uses_the_first_frame(client: falcon.testing.TestClient) -> None:
@@ -772,6 +891,9 @@ LIVE_CASES: dict[str, tuple[Callable[[], tuple[bytes, dict[str, str]]], int]] = 
     "png16": (lambda: multipart([("image", synthetic.png16(np.full((9, 9, 3), 30000, np.uint16)), "image/png")]), 200),
     "cmyk": (lambda: multipart([("image", synthetic.cmyk_jpeg(RGB), "image/jpeg")]), 200),
     "absurd-exif": (lambda: multipart([("image", with_app1(JPEG, b"Exif\x00\x00" + ABSURD_EXIF["offset-past-end"]), "image/jpeg")]), 200),
+    "png-broken-deflate": (lambda: multipart([("image", png_with_pixel_data(64, 48, UNDECODABLE_PIXEL_DATA["broken-deflate"], True), "image/png")]), 400),
+    "png-bad-filter": (lambda: multipart([("image", png_with_pixel_data(64, 48, UNDECODABLE_PIXEL_DATA["bad-filter-type-5"], True), "image/png")]), 400),
+    "png-idat-too-short": (lambda: multipart([("image", png_with_pixel_data(64, 48, UNDECODABLE_PIXEL_DATA["idat-too-short-complete-stream"], False), "image/png")]), 400),
     "1x700": (lambda: multipart([("image", synthetic.png(RGB[:1, :1].repeat(700, axis=0)), "image/png")]), 200),
     "wrong-boundary": (lambda: (part("image", PNG) + END, {"Content-Type": "multipart/form-data; boundary=zz"}), 422),
     "huge-part-header": (lambda: (MULTIPART_ABUSE["huge-part-header"][0], {"Content-Type": FORM}), 422),

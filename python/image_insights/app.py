@@ -70,6 +70,19 @@ class RequestContext:
         )
 
 
+class VaryOnOrigin:
+    """`Vary: Origin` on every answer. The CORS middleware echoes the caller's origin, so a
+    shared cache must keep one copy per origin, and must not hand a copy made for a request
+    without an Origin (no CORS headers) to a page that needs them."""
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        varies = [name.strip().lower() for name in (resp.get_header("Vary") or "").split(",")]
+        if "origin" not in varies and "*" not in varies:
+            resp.append_header("Vary", "Origin")
+
+
 def _render(resp: falcon.Response, error: http_errors.ApiError) -> None:
     resp.status = error.status
     resp.media = error.body
@@ -140,6 +153,7 @@ def create_app(
         falcon.CORSMiddleware(
             allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
         ),
+        VaryOnOrigin(),
     ]
     app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)

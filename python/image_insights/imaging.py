@@ -78,12 +78,33 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
         image = Image.open(io.BytesIO(data), formats=[fmt])
     except (*_DECODE_ERRORS, Warning) as exc:  # a warning, where warnings are errors
         raise CorruptImage(_reason(exc)) from None
+    if fmt == "JPEG":
+        # Pillow feeds the decoder 64 KiB at a time and libjpeg suspends between pieces,
+        # except in arithmetic-coded scans, whose decoder cannot suspend: it reports a broken
+        # stream at the first piece's end. The whole file is in memory anyway: one piece.
+        image.decodermaxblock = max(image.decodermaxblock, len(data))
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLarge(width * height, max_pixels)
     if width < 1 or height < 1:
         raise CorruptImage(f"image declares a size of {width}x{height}")
     return image
+
+
+def load_png(image: Image.Image, data: bytes) -> None:
+    """Decodes a PNG's pixels; raises CorruptImage for pixel data that does not decode:
+    Pillow's errors, and a complete stream that ends before the image does, which Pillow
+    decodes without an error, leaving the missing rows as allocated (zero). Inflating the
+    stream a second time to prove it long enough costs a third of the decode, so it runs
+    only where such rows could be: an interlaced image, or a last row still all zero."""
+    try:
+        image.load()
+    except (*_DECODE_ERRORS, Warning) as exc:
+        raise CorruptImage(_reason(exc)) from None
+    width, height = image.size
+    last_row = image.crop((0, height - 1, width, height)).tobytes()
+    if image.info.get("interlace") or not last_row.strip(b"\x00"):
+        check_png_pixel_data_length(data)
 
 
 def check_png_crcs(data: bytes) -> None:
@@ -106,6 +127,65 @@ def check_png_crcs(data: bytes) -> None:
         if kind == b"IEND":
             return
         offset = end
+
+
+#: Channels of each PNG colour type (grey, RGB, palette, grey + alpha, RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: The seven passes of Adam7 interlacing: first column, first row, column step, row step.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
+          (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))  # fmt: skip
+_INFLATE_STEP = 1 << 20
+
+
+def png_pixel_data_length(
+    width: int, height: int, depth: int, colour: int, interlaced: bool
+) -> int:
+    """Bytes of filtered scanlines (a filter byte before each row) the header's image needs."""
+    bits = depth * _PNG_CHANNELS[colour]
+    total = 0
+    for x0, y0, dx, dy in _ADAM7 if interlaced else ((0, 0, 1, 1),):
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + (columns * bits + 7) // 8)
+    return total
+
+
+def check_png_pixel_data_length(data: bytes) -> None:
+    """Raises CorruptImage when the complete IDAT stream inflates to fewer bytes than the
+    header's image needs (see load_png). A stream that does not inflate is refused here too;
+    one cut short by the end of the data is left to the decoder, which reports it."""
+    view = memoryview(data)
+    width, height, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
+    if colour not in _PNG_CHANNELS:
+        return  # Pillow refuses the header itself
+    needed = png_pixel_data_length(width, height, depth, colour, interlace == 1)
+    inflater = zlib.decompressobj()
+    produced = 0
+    seen_pixel_data = False
+    offset = 8
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        kind = bytes(view[offset + 4 : offset + 8])
+        if offset + 12 + length > len(data):
+            return
+        if kind == b"IDAT":
+            seen_pixel_data = True
+            pending: bytes | memoryview = view[offset + 8 : offset + 8 + length]
+            try:
+                while pending and produced < needed and not inflater.eof:
+                    step = min(_INFLATE_STEP, needed - produced)
+                    produced += len(inflater.decompress(pending, step))
+                    pending = inflater.unconsumed_tail
+            except zlib.error:
+                raise CorruptImage("the PNG pixel data does not inflate") from None
+            if produced >= needed:
+                return
+        elif seen_pixel_data:
+            break  # the IDAT chunks are consecutive: the stream is complete
+        offset += 12 + length
+    else:
+        return  # the data ends inside the IDAT chunks: left to the decoder
+    raise CorruptImage("the PNG pixel data ends before the image does")
 
 
 def to_analysis_pixels(image: Image.Image, keep_alpha: bool = False) -> Image.Image:
@@ -152,7 +232,16 @@ _ORIENTATIONS = {
 
 
 def exif_orientation(image: Image.Image) -> int:
-    """The EXIF orientation tag (1-8) of an opened image; 1 when absent or unreadable."""
+    """The EXIF orientation tag (1-8) of an opened image; 1 when absent or unreadable.
+    Raises CorruptImage when reading it means decoding pixels that do not decode."""
+    if image.format == "PNG":
+        # Pillow reads a PNG's EXIF (an eXIf chunk may follow the pixel data) by decoding the
+        # image first. A failure there is a corrupt image, never "no EXIF": swallowed, it
+        # would leave a half-decoded raster that a later load() does not decode again.
+        try:
+            image.load()
+        except (*_DECODE_ERRORS, Warning) as exc:
+            raise CorruptImage(_reason(exc)) from None
     try:
         value = image.getexif().get(0x0112, 1)
     except (*_DECODE_ERRORS, Warning):
@@ -302,6 +391,8 @@ def analyze(
     started = time.perf_counter()
     image = open_image(data, max_pixels)
     width, height = image.size
+    if image.format == "PNG":
+        load_png(image, data)
     orientation = exif_orientation(image)
     colors = "colors" in wanted or "colorfulness" in wanted
     analysed = jpeg_dc_pixels(data, image, max_pixels) if jpeg_fast_path else None
