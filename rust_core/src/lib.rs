@@ -10,7 +10,9 @@ pub mod histogram;
 pub mod jpeg;
 pub mod luminance;
 pub mod pixels;
+pub mod png;
 pub mod quantiles;
+pub mod resize;
 pub mod sharpness;
 
 #[cfg(feature = "python")]
