@@ -243,19 +243,10 @@ fn decode_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pi
     decoder.set_transformations(Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(decode_error)?;
 
+    // An APNG's default image is the IDAT one; `png` refuses an fcTL before IDAT that does
+    // not cover the whole canvas, as the APNG specification requires.
     let info = reader.info();
     let (png_width, png_height, interlaced) = (info.width, info.height, info.interlaced);
-    if let Some(frame) = info.frame_control {
-        // APNG: an fcTL before IDAT makes the default image the first frame, which must
-        // cover the whole canvas.
-        if (frame.width, frame.height, frame.x_offset, frame.y_offset)
-            != (png_width, png_height, 0, 0)
-        {
-            return Err(malformed(
-                "the default image's frame does not cover the image",
-            ));
-        }
-    }
     let (width, height) = (png_width as usize, png_height as usize);
     let (colour, depth) = reader.output_color_type();
     let layout = match colour {
@@ -645,6 +636,57 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((too_big.icc, too_big.pixels.data), (None, vec![5]));
+    }
+
+    fn fctl(sequence: u32, width: u32, height: u32) -> Vec<u8> {
+        let mut payload = Vec::new();
+        for value in [sequence, width, height, 0, 0] {
+            payload.extend_from_slice(&value.to_be_bytes());
+        }
+        payload.extend_from_slice(&[0, 1, 0, 10, 0, 0]);
+        chunk(b"fcTL", &payload)
+    }
+
+    #[test]
+    fn an_animated_png_gives_its_default_image() {
+        let actl = |frames: u32| {
+            chunk(
+                b"acTL",
+                &[frames.to_be_bytes(), 0u32.to_be_bytes()].concat(),
+            )
+        };
+        let mut fdat = 2u32.to_be_bytes().to_vec();
+        fdat.extend(zlib_stored(&[0, 99, 99]));
+        let later_frame = [fctl(1, 2, 1), chunk(b"fdAT", &fdat)].concat();
+        // (chunks before IDAT, expected outcome)
+        let cases: Vec<(Vec<Vec<u8>>, Result<Vec<u8>, &str>)> = vec![
+            // IDAT is the first frame.
+            (vec![actl(2), fctl(0, 2, 1)], Ok(vec![10, 20])),
+            // IDAT is a default image outside the animation.
+            (vec![actl(1)], Ok(vec![10, 20])),
+            // A first frame smaller than the canvas cannot be the default image.
+            (
+                vec![actl(2), fctl(0, 1, 1)],
+                Err("Sub frame is out-of-bounds"),
+            ),
+        ];
+        for (before, outcome) in cases {
+            let mut data = SIGNATURE.to_vec();
+            data.extend(ihdr(2, 1, 8, 0, 0));
+            before
+                .iter()
+                .for_each(|extra| data.extend_from_slice(extra));
+            data.extend(chunk(b"IDAT", &zlib_stored(&[0, 10, 20])));
+            data.extend_from_slice(&later_frame);
+            data.extend(chunk(b"IEND", b""));
+            match (decode_all(&data), outcome) {
+                (Ok(decoded), Ok(pixels)) => assert_eq!(decoded.pixels.data, pixels),
+                (Err(CoreError::PngMalformed(text)), Err(reason)) => {
+                    assert!(text.contains(reason), "{text}")
+                }
+                (got, want) => panic!("got {got:?}, expected {want:?}"),
+            }
+        }
     }
 
     #[test]
