@@ -13,7 +13,6 @@ use crate::deadline::Deadline;
 use crate::edges::EdgeMode;
 use crate::error::CoreError;
 use crate::luminance::Layout;
-use crate::pixels::Pixels;
 
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
@@ -242,9 +241,10 @@ fn resize<'py>(
     target_width: usize,
     target_height: usize,
 ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let image = Pixels { width, height, layout: Layout::parse(layout)?, data: pixels.to_vec() };
+    let layout = Layout::parse(layout)?;
     let resized = py.detach(|| {
-        crate::resize::resize(&image, target_width, target_height, &Deadline::none())
+        let (source, target) = ((width, height), (target_width, target_height));
+        crate::resize::resize_bytes(pixels, source, layout, target, &Deadline::none())
     })?;
     Ok(pyo3::types::PyBytes::new(py, &resized.data))
 }

@@ -8,8 +8,8 @@
 //! few hundred kB; for a 2 x 25,000,000 image it is 1.2 GB (what made Pillow allocate 1.6 GB).
 //! So when an axis shrinks by more than `MAX_LANCZOS_REDUCTION`, that axis is first reduced
 //! by an integer factor k = ceil(input / (MAX_LANCZOS_REDUCTION x output)) with a streaming
-//! box average (each k x k' block to its rounded mean; a last, partial block averages what it
-//! has), and Lanczos then maps the reduced image, cropped to the exact extent input / k, to the
+//! box average (each k x k' block to its mean, halves to even so that the mean does not drift;
+//! a last, partial block averages what it has), and Lanczos then maps the reduced image, cropped to the exact extent input / k, to the
 //! output. The box is narrower than 1 / MAX_LANCZOS_REDUCTION of the Lanczos window it feeds,
 //! so the result differs from a direct Lanczos by a fraction of a level; at the analysis size
 //! (512 px) only axes longer than 32,768 px take it, which no ordinary photo has.
@@ -72,6 +72,46 @@ pub fn resize(
     height: usize,
     deadline: &Deadline,
 ) -> Result<Pixels, CoreError> {
+    resize_source(Source::of(image), width, height, deadline)
+}
+
+/// `resize` of pixels the caller keeps (the Python binding's buffer), without a copy.
+pub(crate) fn resize_bytes(
+    data: &[u8],
+    (source_width, source_height): (usize, usize),
+    layout: Layout,
+    (width, height): (usize, usize),
+    deadline: &Deadline,
+) -> Result<Pixels, CoreError> {
+    let source = Source { data, width: source_width, height: source_height, layout };
+    resize_source(source, width, height, deadline)
+}
+
+/// Borrowed pixels: what resizing reads.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    data: &'a [u8],
+    width: usize,
+    height: usize,
+    layout: Layout,
+}
+
+impl<'a> Source<'a> {
+    fn of(image: &'a Pixels) -> Self {
+        Source { data: &image.data, width: image.width, height: image.height, layout: image.layout }
+    }
+
+    fn stride(&self) -> usize {
+        self.width * self.layout.channels()
+    }
+}
+
+fn resize_source(
+    image: Source<'_>,
+    width: usize,
+    height: usize,
+    deadline: &Deadline,
+) -> Result<Pixels, CoreError> {
     check_image(image)?;
     if width == 0 || height == 0 {
         return Err(CoreError::EmptyImage { width, height });
@@ -79,14 +119,14 @@ pub fn resize(
     let target_width = side_u32(width, width, height)?;
     let target_height = side_u32(height, width, height)?;
     if (width, height) == (image.width, image.height) {
-        return Ok(image.clone());
+        return Ok(Pixels { width, height, layout: image.layout, data: image.data.to_vec() });
     }
     let factor_x = box_factor(image.width, width);
     let factor_y = box_factor(image.height, height);
     let reduced;
     let source = if factor_x > 1 || factor_y > 1 {
         reduced = box_reduce(image, factor_x, factor_y, deadline)?;
-        &reduced
+        Source::of(&reduced)
     } else {
         image
     };
@@ -95,7 +135,7 @@ pub fn resize(
     let source_view = ImageRef::new(
         side_u32(source.width, source.width, source.height)?,
         side_u32(source.height, source.width, source.height)?,
-        &source.data,
+        source.data,
         pixel_type,
     )
     .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
@@ -115,15 +155,10 @@ pub fn resize(
         .resize(&source_view, &mut target, &options)
         .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
     deadline.check()?;
-    Ok(Pixels {
-        width,
-        height,
-        layout: image.layout,
-        data: target.into_vec(),
-    })
+    Ok(Pixels { width, height, layout: image.layout, data: target.into_vec() })
 }
 
-fn check_image(image: &Pixels) -> Result<(), CoreError> {
+fn check_image(image: Source<'_>) -> Result<(), CoreError> {
     let (width, height) = (image.width, image.height);
     if width == 0 || height == 0 {
         return Err(CoreError::EmptyImage { width, height });
@@ -164,10 +199,10 @@ fn box_factor(source: usize, target: usize) -> usize {
     source.div_ceil(MAX_LANCZOS_REDUCTION * target).max(1)
 }
 
-/// Each `factor_x` x `factor_y` block of `image` to its rounded mean, one output row at a
-/// time from u64 sums (blocks at the right and bottom edges may be partial).
+/// Each `factor_x` x `factor_y` block of `image` to its mean, one output row at a time from
+/// u64 sums (blocks at the right and bottom edges may be partial).
 fn box_reduce(
-    image: &Pixels,
+    image: Source<'_>,
     factor_x: usize,
     factor_y: usize,
     deadline: &Deadline,
@@ -179,10 +214,8 @@ fn box_reduce(
     let mut data = vec![0u8; out_stride * height];
     let mut sums = vec![0u64; out_stride];
     let mut rows_since_check = 0;
-    for (band, out_row) in image
-        .data
-        .chunks(image.stride() * factor_y)
-        .zip(data.chunks_exact_mut(out_stride))
+    for (band, out_row) in
+        image.data.chunks(image.stride() * factor_y).zip(data.chunks_exact_mut(out_stride))
     {
         sums.fill(0);
         let mut band_rows = 0;
@@ -197,20 +230,13 @@ fn box_reduce(
             rows_since_check = 0;
         }
     }
-    Ok(Pixels {
-        width,
-        height,
-        layout: image.layout,
-        data,
-    })
+    Ok(Pixels { width, height, layout: image.layout, data })
 }
 
 /// Adds each pixel of a source row into the sum of its block.
 #[inline]
 fn add_row(row: &[u8], sums: &mut [u64], factor_x: usize, channels: usize) {
-    for (block, block_sums) in row
-        .chunks(factor_x * channels)
-        .zip(sums.chunks_exact_mut(channels))
+    for (block, block_sums) in row.chunks(factor_x * channels).zip(sums.chunks_exact_mut(channels))
     {
         for pixel in block.chunks_exact(channels) {
             for (sum, &value) in block_sums.iter_mut().zip(pixel) {
@@ -220,7 +246,16 @@ fn add_row(row: &[u8], sums: &mut [u64], factor_x: usize, channels: usize) {
     }
 }
 
-/// The rounded mean of each block's sums; `rows` source rows went into them.
+/// The mean of `count` values summing to `sum`, rounded half to even: rounding halves up
+/// would raise the mean of a 2-pixel box by a quarter level on half the pixels.
+#[inline(always)]
+fn mean_half_even(sum: u64, count: u64) -> u8 {
+    let (quotient, remainder) = (sum / count, sum % count);
+    let up = 2 * remainder > count || (2 * remainder == count && quotient % 2 == 1);
+    (quotient + u64::from(up)) as u8
+}
+
+/// The mean of each block's sums (`mean_half_even`); `rows` source rows went into them.
 #[inline]
 fn average_row(
     sums: &[u64],
@@ -230,15 +265,13 @@ fn average_row(
     rows: usize,
     channels: usize,
 ) {
-    for (block, (block_sums, pixel)) in sums
-        .chunks_exact(channels)
-        .zip(out.chunks_exact_mut(channels))
-        .enumerate()
+    for (block, (block_sums, pixel)) in
+        sums.chunks_exact(channels).zip(out.chunks_exact_mut(channels)).enumerate()
     {
         let columns = (source_width - block * factor_x).min(factor_x);
         let count = (columns * rows) as u64;
         for (value, &sum) in pixel.iter_mut().zip(block_sums) {
-            *value = ((sum + count / 2) / count) as u8;
+            *value = mean_half_even(sum, count);
         }
     }
 }
@@ -248,12 +281,7 @@ mod tests {
     use super::*;
 
     fn image(width: usize, height: usize, layout: Layout, data: Vec<u8>) -> Pixels {
-        Pixels {
-            width,
-            height,
-            layout,
-            data,
-        }
+        Pixels { width, height, layout, data }
     }
 
     #[test]
@@ -280,13 +308,8 @@ mod tests {
     #[test]
     fn box_factor_brings_an_axis_within_the_lanczos_bound() {
         // (source, target, expected factor)
-        let cases = [
-            (1000, 512, 1),
-            (32_768, 512, 1),
-            (32_769, 512, 2),
-            (25_000_000, 512, 763),
-            (2, 1, 1),
-        ];
+        let cases =
+            [(1000, 512, 1), (32_768, 512, 1), (32_769, 512, 2), (25_000_000, 512, 763), (2, 1, 1)];
         for (source, target, factor) in cases {
             assert_eq!(box_factor(source, target), factor, "{source} -> {target}");
             assert!(source.div_ceil(factor) <= MAX_LANCZOS_REDUCTION * target);
@@ -300,19 +323,17 @@ mod tests {
             5,
             3,
             Layout::L,
-            vec![
-                0, 10, 20, 30, 40, 2, 12, 22, 32, 42, 100, 101, 200, 201, 255,
-            ],
+            vec![0, 10, 20, 30, 40, 2, 12, 22, 32, 42, 100, 101, 200, 201, 255],
         );
-        let reduced = box_reduce(&source, 2, 2, &Deadline::none()).unwrap();
+        let reduced = box_reduce(Source::of(&source), 2, 2, &Deadline::none()).unwrap();
         assert_eq!((reduced.width, reduced.height), (3, 2));
-        // (0+10+2+12)/4 = 6, (20+30+22+32)/4 = 26, (40+42)/2 = 41; (100+101)/2 = 100.5 -> 101,
-        // (200+201)/2 -> 201, 255.
-        assert_eq!(reduced.data, vec![6, 26, 41, 101, 201, 255]);
+        // (0+10+2+12)/4 = 6, (20+30+22+32)/4 = 26, (40+42)/2 = 41; halves to even:
+        // (100+101)/2 = 100.5 -> 100, (200+201)/2 = 200.5 -> 200, 255.
+        assert_eq!(reduced.data, vec![6, 26, 41, 100, 200, 255]);
         // Channels stay apart.
         let rgb = image(2, 1, Layout::Rgb, vec![0, 100, 255, 2, 200, 255]);
         assert_eq!(
-            box_reduce(&rgb, 2, 1, &Deadline::none()).unwrap().data,
+            box_reduce(Source::of(&rgb), 2, 1, &Deadline::none()).unwrap().data,
             vec![1, 150, 255]
         );
     }
@@ -331,15 +352,8 @@ mod tests {
             for ((w, h), (tw, th)) in sizes {
                 let source = image(w, h, layout, pixel.repeat(w * h));
                 let resized = resize(&source, tw, th, &Deadline::none()).unwrap();
-                assert_eq!(
-                    (resized.width, resized.height, resized.layout),
-                    (tw, th, layout)
-                );
-                assert_eq!(
-                    resized.data,
-                    pixel.repeat(tw * th),
-                    "{layout:?} {w}x{h} -> {tw}x{th}"
-                );
+                assert_eq!((resized.width, resized.height, resized.layout), (tw, th, layout));
+                assert_eq!(resized.data, pixel.repeat(tw * th), "{layout:?} {w}x{h} -> {tw}x{th}");
             }
         }
     }
@@ -356,11 +370,7 @@ mod tests {
         let resized = resize(&image(64, 1, Layout::La, data), 8, 1, &Deadline::none()).unwrap();
         let middle = &resized.data[6..10];
         assert!(middle[0] < 250 && middle[2] > 5, "{middle:?}");
-        assert_eq!(
-            (middle[0], middle[2]),
-            (middle[1], middle[3]),
-            "colour equals alpha here"
-        );
+        assert_eq!((middle[0], middle[2]), (middle[1], middle[3]), "colour equals alpha here");
     }
 
     #[test]
@@ -368,10 +378,7 @@ mod tests {
         let grey = image(2, 2, Layout::L, vec![0; 4]);
         assert_eq!(
             resize(&grey, 0, 1, &Deadline::none()),
-            Err(CoreError::EmptyImage {
-                width: 0,
-                height: 1
-            })
+            Err(CoreError::EmptyImage { width: 0, height: 1 })
         );
         let short = image(2, 2, Layout::Rgb, vec![0; 11]);
         assert!(matches!(

@@ -96,10 +96,7 @@ fn measure(width: u32, height: u32, raw_rows: Vec<u8>) -> (usize, usize) {
     drop(raw_rows);
     let (decoded, decode_peak) = peak_during(|| decode(&data, 50_000_000, &Deadline::none()));
     let pixels = decoded.unwrap().pixels;
-    assert_eq!(
-        (pixels.width, pixels.height),
-        (width as usize, height as usize)
-    );
+    assert_eq!((pixels.width, pixels.height), (width as usize, height as usize));
     let (target_width, target_height) = analysis_size(pixels.width, pixels.height);
     let (resized, resize_peak) =
         peak_during(|| resize(&pixels, target_width, target_height, &Deadline::none()));
@@ -120,10 +117,7 @@ fn a_tall_thin_png_costs_its_pixels_not_its_aspect_ratio() {
     let image = 2 * height as usize;
     let (decode_peak, resize_peak) = measure(2, height, raw);
     // Decoding: the output plus small buffers.
-    assert!(
-        decode_peak <= image + SMALL_BUFFERS,
-        "decode peak {decode_peak}"
-    );
+    assert!(decode_peak <= image + SMALL_BUFFERS, "decode peak {decode_peak}");
     // Resizing to 1 x 512: a pre-reduced 2 x 32,468 image and bounded weights.
     assert!(resize_peak <= SMALL_BUFFERS, "resize peak {resize_peak}");
 }
@@ -138,9 +132,6 @@ fn a_single_5_million_pixel_row_costs_its_pixels_and_two_rows() {
     let image = width as usize;
     let (decode_peak, resize_peak) = measure(width, 1, raw);
     // The output, and the decoder's buffer of (at most two) raw rows of 5 MB.
-    assert!(
-        decode_peak <= image + 2 * (image + 1) + SMALL_BUFFERS,
-        "decode peak {decode_peak}"
-    );
+    assert!(decode_peak <= image + 2 * (image + 1) + SMALL_BUFFERS, "decode peak {decode_peak}");
     assert!(resize_peak <= SMALL_BUFFERS, "resize peak {resize_peak}");
 }
