@@ -75,8 +75,8 @@ pub fn resize(
     resize_source(Source::of(image), width, height, deadline)
 }
 
-/// `resize` of pixels the caller keeps (the Python binding's buffer), without a copy.
-pub(crate) fn resize_bytes(
+/// `resize` of pixels the caller keeps (a Python buffer, say), read in place.
+pub fn resize_bytes(
     data: &[u8],
     (source_width, source_height): (usize, usize),
     layout: Layout,
