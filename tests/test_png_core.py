@@ -244,6 +244,12 @@ BROKEN = {
     "16-bit palette": lambda: png_files.assemble(
         png_files.ihdr(2, 2, 16, PALETTE), zlib.compress(b"")
     ),
+    # Found by fuzzing: `png` 0.18.1 panics on a partial palette entry.
+    "palette of 16 entries and a byte": lambda: png_files.assemble(
+        png_files.ihdr(1, 1, 8, PALETTE),
+        zlib.compress(b"\x00\x00"),
+        before=(png_files.chunk(b"PLTE", bytes(49)), png_files.chunk(b"tRNS", b"\x01")),
+    ),
     "palette missing": lambda: png_files.assemble(
         png_files.ihdr(2, 2, 8, PALETTE), zlib.compress(b"\x00\x00\x00" * 2)
     ),

@@ -149,6 +149,10 @@ fn scan_chunks(data: &[u8]) -> Result<Chunks<'_>, CoreError> {
             _ => {}
         }
         match &kind {
+            // `png` 0.18.1 indexes a palette by whole entries and panics on a partial one.
+            b"PLTE" if payload.len() % 3 != 0 => {
+                return Err(malformed("PLTE chunk length is not a multiple of 3"));
+            }
             b"eXIf" if exif.is_none() => exif = Some(payload),
             b"iCCP" if iccp.is_none() => iccp = Some(payload),
             b"IEND" => {
@@ -211,7 +215,15 @@ fn raw_row_bytes(header: &Header) -> usize {
     usize::try_from(bits.div_ceil(8) + 1).unwrap_or(usize::MAX)
 }
 
+/// `read_pixels`, with a panic inside the `png` crate (a bug there, on hostile input) turned
+/// into an error for this file instead of unwinding into the caller. (Fuzzing still sees such
+/// panics: libFuzzer's hook aborts before any unwinding.)
 fn decode_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixels, CoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_pixels(data, header, deadline)))
+        .unwrap_or_else(|_| Err(malformed("the PNG decoder failed on this file")))
+}
+
+fn read_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixels, CoreError> {
     let mut options = DecodeOptions::default();
     options.set_ignore_adler32(false);
     options.set_ignore_crc(false);
@@ -518,6 +530,15 @@ mod tests {
             (png_file(ihdr(2, 2, 8, 0, 0), &[], &[0, 1, 2]), "not have enough data"),
             (png_file(ihdr(2, 2, 8, 0, 0), &[], &[9, 1, 2, 0, 3, 4]), "ilter"),
             (png_file(ihdr(0, 2, 8, 0, 0), &[], &[]), "0x2"),
+            // Found by fuzzing: a palette of 16 entries and one byte.
+            (
+                png_file(
+                    ihdr(1, 1, 8, 3, 0),
+                    &[chunk(b"PLTE", &[9; 49]), chunk(b"tRNS", &[1])],
+                    &[0, 0],
+                ),
+                "PLTE chunk length",
+            ),
             (good[..good.len() - 20].to_vec(), "truncated"),
         ];
         for (data, reason) in cases {
