@@ -45,6 +45,48 @@ GENERATED: dict[str, Callable[[], bytes]] = {
 }
 
 
+#: Size of the photo PNG of issue 15's traffic classes.
+PHOTO_PNG_SIZE = (1280, 853)
+
+
+def _interlaced_png(pixels: np.ndarray) -> bytes:
+    """Adam7 RGB PNG of an (h, w, 3) array (pypng: Pillow writes no interlaced PNGs)."""
+    import io
+
+    import png as pypng
+
+    height, width, _ = pixels.shape
+    buffer = io.BytesIO()
+    pypng.Writer(width, height, greyscale=False, interlace=True).write(
+        buffer, pixels.reshape(height, -1)
+    )
+    return buffer.getvalue()
+
+
+#: PNG decoder inputs (benches/test_png_bench.py, rust_core/benches/png_decoders.rs through
+#: scripts/png_bench_inputs.py): photo PNGs of every common kind.
+PNG_DECODE: dict[str, Callable[[], bytes]] = {
+    f"{_label(PHOTO_PNG_SIZE)} rgb": lambda: synthetic.png(photo(PHOTO_PNG_SIZE)),
+    f"{_label(LARGE_SIZE)} rgb": lambda: synthetic.png(photo(LARGE_SIZE)),
+    f"{_label(PHOTO_PNG_SIZE)} rgba": lambda: synthetic.png(
+        synthetic.with_alpha(photo(PHOTO_PNG_SIZE))
+    ),
+    f"{_label(PHOTO_PNG_SIZE)} grey": lambda: synthetic.png(
+        synthetic.to_grey(photo(PHOTO_PNG_SIZE))
+    ),
+    f"{_label(PHOTO_PNG_SIZE)} palette": lambda: synthetic.palette_png(photo(PHOTO_PNG_SIZE)),
+    f"{_label(PHOTO_PNG_SIZE)} rgb16": lambda: synthetic.png16(
+        photo(PHOTO_PNG_SIZE).astype(np.uint16) * 257
+    ),
+    f"{_label(PHOTO_PNG_SIZE)} rgb adam7": lambda: _interlaced_png(photo(PHOTO_PNG_SIZE)),
+}
+
+
+@functools.cache
+def png_input(name: str) -> bytes:
+    return PNG_DECODE[name]()
+
+
 @functools.cache
 def encoded(name: str) -> bytes:
     """The bytes of a generated input, or of a real photo named `real:<file name>`."""

@@ -2,8 +2,8 @@
 # Runs every fuzzing harness for SECONDS each (default 60): the two atheris harnesses (the
 # pipeline's analyze() and the upload endpoint through Falcon's TestClient) and every
 # cargo-fuzz target of rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on
-# generated structure, and the rest). Seeds
-# are generated into a temporary folder, removed at exit; nothing is committed. A crash stops
+# generated structure, the PNG decoder and the resize of what it decodes). Seeds are
+# generated into a temporary folder, removed at exit; nothing is committed. A crash stops
 # the run with a non-zero status and leaves its reproducer in the artifacts folder printed
 # below (kept). Nightly Rust is not needed: RUSTC_BOOTSTRAP=1 lets the stable compiler take
 # cargo-fuzz's -Z flags.
@@ -42,6 +42,7 @@ for target in $(cargo fuzz list); do
     case "$target" in
         analyze) "$python" "$root/fuzz/seeds.py" --core "$corpus" ;;
         jpeg_bytes) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
+        png) "$python" "$root/scripts/png_fuzz_seeds.py" "$corpus" ;;
     esac
     echo "fuzz: cargo-fuzz $target"
     if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" \

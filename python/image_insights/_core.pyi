@@ -4,7 +4,16 @@ from typing import Literal, final
 
 from typing_extensions import Buffer
 
-__all__ = ["LuminanceStats", "__version__", "decode_jpeg", "decode_jpeg_dc", "luminance_stats"]
+__all__ = [
+    "LuminanceStats",
+    "__version__",
+    "analysis_size",
+    "decode_jpeg",
+    "decode_jpeg_dc",
+    "decode_png",
+    "luminance_stats",
+    "resize",
+]
 
 __version__: str
 
@@ -159,3 +168,54 @@ def decode_jpeg_dc(data: bytes, max_pixels: int) -> tuple[int, int, Literal["L",
             another way.
         ValueError: malformed or truncated data, or a frame over `max_pixels`.
     """
+
+def decode_png(data: bytes, max_pixels: int) -> tuple[int, int, _Layout, bytes]:
+    """Decodes a PNG to 8-bit pixels with the GIL released: every complete chunk's CRC and
+    the IHDR pixel count are checked before anything is allocated; grey stays "L", palettes
+    become "RGB" ("RGBA" with tRNS), a colour-key tRNS adds an alpha channel, 1/2/4-bit grey
+    is scaled by 255/85/17 and 16-bit samples v become floor(v / 257 + 1/2). An animated PNG
+    gives its default image.
+
+    Arguments:
+        data: the PNG file's bytes.
+        max_pixels: the largest width x height IHDR may declare.
+
+    Returns:
+        (width, height, layout, pixels): the size, "L", "LA", "RGB" or "RGBA", and the
+        row-major pixel bytes.
+
+    Raises:
+        ValueError: malformed, damaged or truncated data ("malformed PNG: <reason>", e.g.
+            "bad CRC in IDAT chunk"), or more than `max_pixels` pixels ("PNG of WxH pixels
+            exceeds the limit of N pixels").
+    """
+
+def resize(
+    pixels: bytes,
+    width: int,
+    height: int,
+    layout: _Layout | str,
+    target_width: int,
+    target_height: int,
+) -> bytes:
+    """Resamples an image with Lanczos3 (fast_image_resize, AVX2), every channel on its own
+    (alpha is not premultiplied, as in Pillow), with the GIL released. An axis that shrinks
+    by more than 64 is first box-averaged by an integer factor, so memory stays bounded for
+    any aspect ratio.
+
+    Arguments:
+        pixels: height x width x channels bytes, row-major.
+        width, height: the source size.
+        layout: "L", "LA", "RGB" or "RGBA".
+        target_width, target_height: the size to resample to, each at least 1.
+
+    Returns:
+        The target_height x target_width x channels bytes.
+
+    Raises:
+        ValueError: an unknown layout, a zero side, or a buffer of the wrong size.
+    """
+
+def analysis_size(width: int, height: int) -> tuple[int, int]:
+    """The contract's analysis size: unchanged up to 512 px on the longer side, else that
+    side 512 and the other int(side x (512 / longer)) in float64, at least 1."""

@@ -55,6 +55,18 @@ pub enum CoreError {
     #[error("JPEG has more than {limit} scans")]
     TooManyScans { limit: usize },
 
+    #[error("PNG of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")]
+    PngTooLarge { width: usize, height: usize, max_pixels: u64 },
+
+    /// Bytes that do not decode as a PNG: the reason is short and names what is wrong (the
+    /// chunk whose CRC fails, the deflate or filter error, the truncation).
+    #[error("malformed PNG: {0}")]
+    PngMalformed(String),
+
+    /// The resampler refused its input; `resize` validates sizes first, so this means a bug.
+    #[error("resize failed: {0}")]
+    ResizeFailed(String),
+
     /// The caller's deadline passed, or it cancelled the work (see `deadline`).
     #[error("the time allowed for this image ran out")]
     DeadlineExceeded,

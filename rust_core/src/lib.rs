@@ -11,7 +11,9 @@ pub mod jpeg;
 pub mod luminance;
 pub mod orientation;
 pub mod pixels;
+pub mod png;
 pub mod quantiles;
+pub mod resize;
 pub mod sharpness;
 
 #[cfg(feature = "python")]

@@ -224,6 +224,56 @@ fn decode_jpeg<'py>(
     Ok((width, height, mode, pixels))
 }
 
+/// Pillow's name of a layout.
+fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::L => "L",
+        Layout::La => "LA",
+        Layout::Rgb => "RGB",
+        Layout::Rgba => "RGBA",
+    }
+}
+
+/// Decodes a PNG to 8-bit pixels by the service's conversion rules (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, max_pixels))]
+fn decode_png<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    max_pixels: u64,
+) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
+    let decoded = py.detach(|| crate::png::decode(data, max_pixels, &Deadline::none()))?;
+    let image = decoded.pixels;
+    let pixels = pyo3::types::PyBytes::new(py, &image.data);
+    Ok((image.width, image.height, layout_name(image.layout), pixels))
+}
+
+/// Resizes pixels with Lanczos3, channels independently (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (pixels, width, height, layout, target_width, target_height))]
+fn resize<'py>(
+    py: Python<'py>,
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    layout: &str,
+    target_width: usize,
+    target_height: usize,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let layout = Layout::parse(layout)?;
+    let resized = py.detach(|| {
+        let (source, target) = ((width, height), (target_width, target_height));
+        crate::resize::resize_bytes(pixels, source, layout, target, &Deadline::none())
+    })?;
+    Ok(pyo3::types::PyBytes::new(py, &resized.data))
+}
+
+/// The contract's analysis size of a width x height image (see `_core.pyi`).
+#[pyfunction]
+fn analysis_size(width: usize, height: usize) -> (usize, usize) {
+    crate::resize::analysis_size(width, height)
+}
+
 /// `decode_jpeg` at scale 1/8.
 #[pyfunction]
 #[pyo3(signature = (data, max_pixels))]
@@ -242,5 +292,8 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
     m.add_function(wrap_pyfunction!(decode_jpeg_dc, m)?)?;
     m.add_function(wrap_pyfunction!(decode_jpeg, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_png, m)?)?;
+    m.add_function(wrap_pyfunction!(resize, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis_size, m)?)?;
     Ok(())
 }
