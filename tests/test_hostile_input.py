@@ -355,9 +355,24 @@ def test_png_pixel_data_that_does_not_decode(
         image_insights.analyze(data)
 
 
+#: The seven passes of Adam7 interlacing: first column, first row, column step, row step.
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+         (0, 1, 1, 2))  # fmt: skip
+
+
+def interlaced_length(width: int, height: int, bytes_per_pixel: int) -> int:
+    """Bytes of filtered scanlines (a filter byte before each row) of an Adam7 image."""
+    total = 0
+    for x0, y0, dx, dy in ADAM7:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + columns * bytes_per_pixel)
+    return total
+
+
 def test_png_pixel_data_short_of_an_interlaced_image(client: falcon.testing.TestClient) -> None:
     # Adam7 passes of a 64x48 RGB image, one pass's worth short.
-    full = image_insights.imaging.png_pixel_data_length(64, 48, 8, 2, interlaced=True)
+    full = interlaced_length(64, 48, 3)
     stream = zlib.compress(b"\x00" * (full - 7 * (1 + 8 * 3)))
     assert_corrupt(upload(client, png_with_pixel_data(64, 48, stream, False, interlace=1)))
 
@@ -462,9 +477,12 @@ _BIG_ZLIB = zlib.compress(b"\x00" * (64 * 1024 * 1024), 9)
     ids=["zTXt", "iCCP", "iTXt"],
 )
 def test_png_metadata_bomb(client: falcon.testing.TestClient, extra: bytes) -> None:
-    """A 64 MiB zlib bomb in a metadata chunk: Pillow stops inflating it at 1 MB and refuses
-    the file, so it costs neither memory nor time."""
-    assert_corrupt(upload(client, after_ihdr(PNG, extra)))
+    """A 64 MiB zlib bomb in a metadata chunk costs neither memory nor time: text chunks are
+    never inflated, and an ICC profile only up to 1 MB (a larger one is dropped). The image
+    is analysed as it is."""
+    result = upload(client, after_ihdr(PNG, extra))
+    assert result.status_code == 200, result.text
+    assert result.json["average_luminance"] == image_insights.analyze(PNG)["average_luminance"]
 
 
 def test_png_large_plain_text_chunk(client: falcon.testing.TestClient) -> None:
@@ -574,14 +592,14 @@ def test_arithmetic_coded_jpeg_over_64_kb(
     client: falcon.testing.TestClient, progressive: bool, width: int, height: int
 ) -> None:
     """libjpeg's arithmetic decoder cannot suspend for more data: it must be given the whole
-    file, not 64 KiB pieces. The answer is that of the same coefficients Huffman-coded (3200
-    wide is the size where Huffman JPEGs take the DC path, which arithmetic ones do not)."""
+    file, not 64 KiB pieces. The answer is that of the same coefficients Huffman-coded, which
+    the core decodes itself at the same scale (1/2 and 1/8 here)."""
     args = ["-arithmetic", "-quality", "95", *(["-progressive"] if progressive else [])]
     data = cjpeg(synthetic.textured_photo(width, height, seed=8), *args)
     assert len(data) > 64 * 1024 and (b"\xff\xc9" in data or b"\xff\xca" in data)  # SOF9, SOF10
     result = upload(client, data, "image/jpeg", metrics=ALL_METRICS, edge_mode="all")
     assert result.status_code == 200, result.text
-    twin = image_insights.analyze(huffman_twin(data), ALL_METRICS, "all", jpeg_fast_path=False)
+    twin = image_insights.analyze(huffman_twin(data), ALL_METRICS, "all")
     for name, expected in twin.items():
         assert result.json[name] == expected, name
 
@@ -619,30 +637,15 @@ ABSURD_EXIF = {
 }
 
 
-@pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
 @pytest.mark.parametrize("name", ABSURD_EXIF)
 def test_absurd_exif(client: falcon.testing.TestClient, name: str) -> None:
-    """Orientation is metadata: a broken EXIF block is ignored. One is refused as a corrupt
-    file: an entry claiming 10^9 values past the end, which Pillow's JPEG opener cannot
-    skip (it reads EXIF for the DPI) -- a 400, never a 500."""
+    """Orientation is metadata: a broken EXIF block is ignored, and the image is analysed as
+    stored (the core reads EXIF itself; Pillow's "Corrupt EXIF data" warnings, which are
+    errors under pytest and `python -W error`, never come into it)."""
     data = with_app1(JPEG, b"Exif\x00\x00" + ABSURD_EXIF[name])
     result = upload(client, data, "image/jpeg", metrics="brightness,median")
-    if name == "orientation-count-1e9":
-        assert_corrupt(result)
-        return
     assert numbers(result) == numbers(upload(client, JPEG, "image/jpeg", metrics="brightness,median"))
     assert "orientation" not in result.json
-
-
-@pytest.mark.parametrize("name", ["offset-past-end", "entry-count-65535"])
-def test_absurd_exif_where_warnings_are_errors(client: falcon.testing.TestClient, name: str) -> None:
-    """Regression: under `python -W error` (and pytest's filterwarnings = error) Pillow's
-    "Corrupt EXIF data" warning was raised out of Image.open and answered 500. It is a
-    corrupt image then; with warnings shown, not raised, the EXIF is ignored (test above)."""
-    data = with_app1(JPEG, b"Exif\x00\x00" + ABSURD_EXIF[name])
-    result = upload(client, data, "image/jpeg")
-    assert_corrupt(result)
-    assert result.json["detail"]["details"].startswith("Corrupt EXIF data")
 
 
 TINY = [(1, 1), (1, 2), (2, 1), (1, 9), (9, 1), (1, 700), (700, 1), (3, 3)]
@@ -887,7 +890,8 @@ LIVE_CASES: dict[str, tuple[Callable[[], tuple[bytes, dict[str, str]]], int]] = 
     "zero-bytes": (lambda: multipart([("image", b"", "image/png")]), 400),
     "png-bomb": (lambda: multipart([("image", synthetic.png_header_only(30000, 30000), "image/png")]), 413),
     "jpeg-bomb": (lambda: multipart([("image", jpeg_with_size(JPEG, 65000, 65000), "image/jpeg")]), 413),
-    "ztxt-bomb": (lambda: multipart([("image", after_ihdr(PNG, chunk(b"zTXt", b"c\x00\x00" + _BIG_ZLIB)), "image/png")]), 400),
+    "ztxt-bomb": (lambda: multipart([("image", after_ihdr(PNG, chunk(b"zTXt", b"c\x00\x00" + _BIG_ZLIB)), "image/png")]), 200),
+    "chroma-finer-than-luma": (lambda: multipart([("image", cjpeg(synthetic.textured_photo(3072, 8, seed=1), "-sample", "1x1,2x1,1x1"), "image/jpeg")]), 200),
     "png16": (lambda: multipart([("image", synthetic.png16(np.full((9, 9, 3), 30000, np.uint16)), "image/png")]), 200),
     "cmyk": (lambda: multipart([("image", synthetic.cmyk_jpeg(RGB), "image/jpeg")]), 200),
     "absurd-exif": (lambda: multipart([("image", with_app1(JPEG, b"Exif\x00\x00" + ABSURD_EXIF["offset-past-end"]), "image/jpeg")]), 200),

@@ -16,7 +16,9 @@ import image_insights
 from image_insights.analyzer import Analyzer
 from image_insights.app import create_app
 from image_insights.config import Settings
+from image_insights.pipeline import prepare
 
+import synthetic
 from http_helpers import encode, gradient, multipart
 from origin import running_origin
 
@@ -361,14 +363,24 @@ def test_unexpected_error_is_generic(settings: Settings, png_bytes: bytes) -> No
 
 
 def test_processing_timeout(settings: Settings, png_bytes: bytes) -> None:
+    """An image left to Pillow whose decode hangs: the request stops waiting at 2 s."""
     release = threading.Event()
+    real = prepare(png_bytes)
 
-    def stuck(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        release.wait(10)
-        return {}
+    class Stuck:
+        stats = None
+        fallback = "damaged"
+        analysis = real.analysis
+
+        def decode_with_pillow(self, timeout: float | None = None) -> Any:
+            release.wait(10)
+            return real.stats
+
+        def result(self, stats: Any) -> dict[str, Any]:
+            return real.result(stats)
 
     client = falcon.testing.TestClient(
-        create_app(settings, analyzer=Analyzer(settings, pipeline=stuck))
+        create_app(settings, analyzer=Analyzer(settings, pipeline=lambda *a, **k: Stuck()))
     )
     try:
         result = upload(client, png_bytes)
@@ -376,6 +388,16 @@ def test_processing_timeout(settings: Settings, png_bytes: bytes) -> None:
         release.set()
     assert result.status_code == 504
     assert result.json == {"detail": {"error": "Image processing timed out", "timeout_seconds": 2}}
+
+
+def test_the_core_stops_at_the_deadline(settings: Settings) -> None:
+    """The core's own work checks the time left between rows: no time left, a 504."""
+    no_time = dataclasses.replace(settings, processing_timeout_seconds=1e-9)
+    client = falcon.testing.TestClient(create_app(no_time))
+    big = synthetic.jpeg(synthetic.textured_photo(2000, 1500, seed=1))
+    result = upload(client, big, "image/jpeg")
+    assert result.status_code == 504
+    assert result.json["detail"]["error"] == "Image processing timed out"
 
 
 # --- headers: request id, CORS ---------------------------------------------------------------

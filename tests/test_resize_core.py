@@ -21,7 +21,7 @@ from PIL import Image
 import png_files
 import synthetic
 from image_insights import _core
-from image_insights.imaging import analysis_size
+from image_insights._core import analysis_size
 from test_pipeline import DOWNSCALED
 
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -156,6 +156,7 @@ _MEASURE = """
 import sys
 from pathlib import Path
 from image_insights import _core
+from image_insights._core import analysis_size
 
 def peak():
     for line in Path("/proc/self/status").read_text().splitlines():

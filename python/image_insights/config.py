@@ -13,17 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .imaging import DEFAULT_MAX_PIXELS
+from .limits import DEFAULT_MAX_PIXELS, MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
 
 #: getaddrinfo-shaped resolver: (host, port) -> addresses as strings.
 Resolver = Callable[[str, int], list[str]]
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
 #: before a body is refused from its Content-Length alone.
 MULTIPART_ALLOWANCE = 64 * 1024
-#: Analysis and download each have this long before the request is answered with 504/408.
-TIME_LIMIT_SECONDS = 2.0
 
 
 N = TypeVar("N", int, float)

@@ -47,6 +47,11 @@ REFUSAL_REASONS = frozenset({
     "request_timeout_while_downloading_image", "image_processing_timed_out",
 })  # fmt: skip
 
+#: Why the core leaves a JPEG to Pillow (`_core.ImageAnalysis.fallback`).
+FALLBACK_REASONS = frozenset(
+    {"coding", "cmyk", "precision", "smoothing", "unsupported", "damaged", "disabled"}
+)
+
 _NOT_A_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -82,9 +87,17 @@ class ServiceMetrics:
         )
         self.stage_seconds = Histogram(
             "image_insights_stage_duration_seconds",
-            "Time of each pipeline stage: decode (to pixels at analysis size) and analysis",
+            "Time of each pipeline stage: decode (bytes to pixels; for the Pillow fallback, "
+            "its whole run) and analysis (resize, orientation, statistics)",
             ["stage"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.decodes = Counter(
+            "image_insights_decodes",
+            "Images decoded, by decoder (core, or pillow for what the core leaves to libjpeg) "
+            "and the core's reason for leaving it",
+            ["decoder", "reason"],
             registry=self.registry,
         )
         self.refused = Counter(
@@ -97,6 +110,14 @@ class ServiceMetrics:
     def observe_stages(self, seconds_by_stage: Mapping[str, float]) -> None:
         for stage, seconds in seconds_by_stage.items():
             self.stage_seconds.labels(stage).observe(seconds)
+
+    def observe_decode(self, fallback: str | None) -> None:
+        """One image decoded by the core (`fallback` None) or by Pillow, and why."""
+        if fallback is None:
+            self.decodes.labels("core", "-").inc()
+        else:
+            reason = fallback if fallback in FALLBACK_REASONS else OTHER
+            self.decodes.labels("pillow", reason).inc()
 
     def exposition(self) -> bytes:
         """The text format, for this process or, in multiprocess mode, for all workers."""

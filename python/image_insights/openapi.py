@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import MAX_UPLOAD_BYTES
+from .limits import MAX_UPLOAD_BYTES
 from .http_errors import ALLOWED_TYPES
-from .imaging import ALGORITHM, HISTOGRAM_RANGES
+from .pipeline.fields import ALGORITHM, HISTOGRAM_RANGES
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 _JSON = "application/json"

@@ -60,20 +60,20 @@ pub fn survey(data: &[u8]) -> Result<Survey<'_>, CoreError> {
             .ok_or_else(|| malformed("truncated segment"))?;
         pos += length.max(2);
         match marker {
-            0xC0..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => {
-                if frame.is_none() {
-                    let [precision, h1, h0, w1, w0, count, ..] = payload else {
-                        return Err(malformed("short frame header"));
-                    };
-                    let coding = match marker {
-                        0xC0 | 0xC1 => Coding::Sequential,
-                        0xC2 => Coding::Progressive,
-                        _ => Coding::Other,
-                    };
-                    let height = usize::from(u16::from_be_bytes([*h1, *h0]));
-                    let width = usize::from(u16::from_be_bytes([*w1, *w0]));
-                    frame = Some((width, height, usize::from(*count), *precision, coding));
-                }
+            0xC0..=0xCF
+                if marker != 0xC4 && marker != 0xC8 && marker != 0xCC && frame.is_none() =>
+            {
+                let [precision, h1, h0, w1, w0, count, ..] = payload else {
+                    return Err(malformed("short frame header"));
+                };
+                let coding = match marker {
+                    0xC0 | 0xC1 => Coding::Sequential,
+                    0xC2 => Coding::Progressive,
+                    _ => Coding::Other,
+                };
+                let height = usize::from(u16::from_be_bytes([*h1, *h0]));
+                let width = usize::from(u16::from_be_bytes([*w1, *w0]));
+                frame = Some((width, height, usize::from(*count), *precision, coding));
             }
             0xE1 if scans == 0 && exif.is_none() => {
                 exif = payload.strip_prefix(b"Exif\0\0");
