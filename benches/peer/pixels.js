@@ -10,6 +10,9 @@ export const ANALYSIS_SIZE = 512;
 // Every request must be computed, never answered from libvips' operation cache: the service
 // is measured with its result cache off.
 sharp.cache(false);
+// libvips threads per image. sharp's default on glibc Linux is 1; each process already runs
+// up to four images at once on libuv's pool. SHARP_CONCURRENCY overrides it, for trying.
+if (process.env.SHARP_CONCURRENCY) sharp.concurrency(Number(process.env.SHARP_CONCURRENCY));
 
 /**
  * Resolves to { pixels, width, height, channels, originalWidth, originalHeight }, where
