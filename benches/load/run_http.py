@@ -302,7 +302,7 @@ def report(classes: list[TrafficClass], names: list[str], results: Results) -> l
                       + [f"**{_geomean(speedups[n]):.2f}×**" for n in others]))  # fmt: skip
 
     throughput_head = ["class"] + [f"{n} req/s" for n in names]
-    throughput_head += [f"{SERVICE} / {n}" for n in others] + ["non-2xx, socket errors"]
+    throughput_head += [f"{SERVICE} / {n}" for n in others] + ["non-2xx, socket errors (all rounds)"]
     align = ["---"] + ["---:"] * (len(throughput_head) - 2) + ["---"]
     lines += ["", "**Throughput**: wrk req/s; medians over the rounds.", "",
               _row(throughput_head), _row(align)]  # fmt: skip
@@ -314,7 +314,7 @@ def report(classes: list[TrafficClass], names: list[str], results: Results) -> l
         for n in others:
             gains[n].append(rps[SERVICE] / rps[n] if rps[n] else math.inf)
             cells.append(f"{gains[n][-1]:.2f}×")
-        errors = [f"{int(sum(r['non_2xx'] + r['failures'] for r in runs[n]))}, "
+        errors = [f"{n} {int(sum(r['non_2xx'] + r['failures'] for r in runs[n]))}, "
                   f"{int(sum(r['socket_errors'] for r in runs[n]))}" for n in names]  # fmt: skip
         lines.append(_row(cells + ["; ".join(errors)]))
     lines.append(_row(["**geometric mean**"] + [""] * len(names)
@@ -395,6 +395,8 @@ def main() -> None:
             raise SystemExit("servers disagree beyond the tolerance: not a comparison of equal work")
         if not args.check_only:
             table = report(classes, names, measure(classes, ports, args, Path(tmp)))
+            table += ["", "Load average at the end: "
+                      + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + "."]  # fmt: skip
             print("\n" + "\n".join(table))
             lines += [""] + table
     if args.output:
