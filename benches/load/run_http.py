@@ -302,7 +302,8 @@ def report(classes: list[TrafficClass], names: list[str], results: Results) -> l
                       + [f"**{_geomean(speedups[n]):.2f}×**" for n in others]))  # fmt: skip
 
     throughput_head = ["class"] + [f"{n} req/s" for n in names]
-    throughput_head += [f"{SERVICE} / {n}" for n in others] + ["non-2xx, socket errors (all rounds)"]
+    throughput_head += [f"{SERVICE} / {n}" for n in others]
+    throughput_head.append("non-2xx, socket errors (all rounds)")
     align = ["---"] + ["---:"] * (len(throughput_head) - 2) + ["---"]
     lines += ["", "**Throughput**: wrk req/s; medians over the rounds.", "",
               _row(throughput_head), _row(align)]  # fmt: skip
@@ -357,8 +358,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="wrk warm-up per round")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--classes", help="comma-separated substrings of class names; default all")
-    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
-                        help=f"comma-separated, of {', '.join(SERVERS)}; {SERVICE} always")  # fmt: skip
+    servers_help = f"comma-separated, of {', '.join(SERVERS)}; {SERVICE} always runs"
+    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS), help=servers_help)
     parser.add_argument("--output", type=Path, help="also write the Markdown to this file")
     parser.add_argument("--check-only", action="store_true", help="run the pre-flight alone")
     args = parser.parse_args()
@@ -392,7 +393,7 @@ def main() -> None:
         lines += agreement
         print("\n".join(lines), flush=True)
         if not ok:
-            raise SystemExit("servers disagree beyond the tolerance: not a comparison of equal work")
+            raise SystemExit("the servers disagree beyond the tolerance: not equal work")
         if not args.check_only:
             table = report(classes, names, measure(classes, ports, args, Path(tmp)))
             table += ["", "Load average at the end: "
