@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzzing harness for SECONDS each (default 60): the two atheris harnesses (the
-# pipeline's analyze() and the upload endpoint through Falcon's TestClient) and every
+# Runs every fuzzing harness for SECONDS each (default 60): the three atheris harnesses (the
+# pipeline's analyze(), the upload endpoint through Falcon's TestClient, and the core's JPEG
+# reader against libjpeg) and every
 # cargo-fuzz target of rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on
 # generated structure, the PNG decoder and the resize of what it decodes). Seeds are
 # generated into a temporary folder, removed at exit; nothing is committed. A crash stops
@@ -22,9 +23,12 @@ echo "fuzz: ${seconds}s per harness; crashes go to $artifacts"
 common=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 -max_len=65536
         -print_final_stats=1)
 
-for harness in analyze upload; do
+for harness in analyze upload jpeg_differential; do
     corpus="$work/atheris-$harness"
-    "$python" "$root/fuzz/seeds.py" "$corpus"
+    case "$harness" in
+        jpeg_differential) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
+        *) "$python" "$root/fuzz/seeds.py" "$corpus" ;;
+    esac
     echo "fuzz: atheris $harness"
     # libFuzzer's progress lines are dropped; a crash makes the pipeline fail (pipefail).
     if ! "$python" "$root/fuzz/atheris_$harness.py" "${common[@]}" \

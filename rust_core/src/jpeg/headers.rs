@@ -70,8 +70,9 @@ impl Frame {
             return Err(unsupported("sample precision other than 8 bits"));
         }
         let count = usize::from(*count);
-        if count == 0 || rest.len() < 3 * count {
-            return Err(malformed("short frame header"));
+        // libjpeg refuses a segment of any other length.
+        if count == 0 || rest.len() != 3 * count {
+            return Err(malformed("bad frame header length"));
         }
         let mut components = Vec::with_capacity(count);
         for spec in rest.chunks_exact(3).take(count) {
@@ -159,15 +160,20 @@ impl Scan {
             return Err(malformed("short scan header"));
         };
         let count = usize::from(*count);
-        if count == 0 || count > 4 || rest.len() < 2 * count + 3 {
+        // libjpeg refuses a segment of any other length.
+        if count == 0 || count > 4 || rest.len() != 2 * count + 3 {
             return Err(malformed("bad scan header"));
         }
         let mut components: Vec<ScanComponent> = Vec::with_capacity(count);
-        for spec in rest.chunks_exact(2).take(count) {
+        for (slot, spec) in rest.chunks_exact(2).take(count).enumerate() {
+            // libjpeg takes the first frame component with this id whose index is not
+            // below this place in the scan: components listed in frame order always
+            // qualify, and some others do.
             let index = frame
                 .components
                 .iter()
-                .position(|c| c.id == spec[0])
+                .enumerate()
+                .position(|(index, c)| c.id == spec[0] && index >= slot)
                 .ok_or_else(|| malformed("scan names an unknown component"))?;
             if components.iter().any(|c| c.index == index) {
                 return Err(malformed("scan names a component twice"));

@@ -1,19 +1,22 @@
-//! The inverse DCTs libjpeg uses at each scale: 1x1 (the block mean), the 2x2 and 4x4
-//! reductions of jidctred.c and the 8x8 "islow" transform of jidctint.c, with the same
-//! fixed-point constants, the same rounding and the same range limit, so that every
-//! sample equals libjpeg's.
+//! The inverse DCTs libjpeg-turbo runs at each scale on x86-64: the 1x1 mean of jidctred.c
+//! (C), and the SIMD versions of the 2x2 and 4x4 reductions (jidctred-sse2.asm) and of the
+//! 8x8 "islow" transform (jidctint-avx2.asm), which the library picks on every CPU the
+//! service runs on. They compute what the C code does, with the fixed-point constants and
+//! rounding of jidctred.c and jidctint.c, but in the SIMD code's widths: coefficients are
+//! dequantised to 16 bits (the low half of the product, as `pmullw` keeps it), sums of two
+//! 16-bit terms wrap at 16 bits, the first pass's results saturate to 16 bits before the
+//! second pass, and output samples saturate to 0..=255. For the coefficients of real images
+//! nothing comes near those bounds and the C code gives the same; for damaged or
+//! adversarial files these are the bounds that decide the samples, so every sample equals
+//! libjpeg's on every input.
 //!
-//! Dequantisation multiplies by the table value as a 16-bit signed number, as libjpeg's
-//! multiplier table holds it when built with SIMD. Arithmetic is 32-bit and wrapping: for
-//! the coefficients of real images nothing comes near overflowing; for adversarial ones
-//! the samples are garbage, as libjpeg's are (its SIMD code saturates where this wraps).
-//! The whole-block transforms work on eight lanes at once with `wide`'s vectors: the
+//! The 4x4 and 8x8 transforms work on eight lanes at once with `wide`'s vectors: the
 //! columns of the block in the first pass, its rows in the second.
 
-use super::blocks::{FullBlock, ReducedBlock, REDUCED_AC};
+use super::blocks::{FullBlock, ReducedBlock, NATURAL_ORDER, REDUCED_AC};
 use super::malformed;
-use wide::{i16x8, i32x8, u32x8};
 use crate::error::CoreError;
+use wide::{i16x8, i32x8, u32x8};
 
 /// Fixed-point bits of the constants, and the extra bits the first pass keeps.
 const CONST_BITS: u32 = 13;
@@ -24,8 +27,9 @@ const fn fix(value: f64) -> i32 {
     (value * (1 << CONST_BITS) as f64 + 0.5) as i32
 }
 
-/// libjpeg's range limit after an inverse DCT: a level-shifted sample clamps to 0..=255
-/// inside -384..=383 and wraps every 1024 levels outside (only corrupt data gets there).
+/// libjpeg's range limit of the C transforms (the 1x1): a level-shifted sample clamps to
+/// 0..=255 inside -384..=383 and wraps every 1024 levels outside (only corrupt data gets
+/// there).
 #[inline(always)]
 pub(super) fn range_limit(value: i32) -> u8 {
     RANGE_LIMIT[(value & 1023) as usize]
@@ -54,14 +58,39 @@ fn descale(value: i32, bits: u32) -> i32 {
     value.wrapping_add(1 << (bits - 1)) >> bits
 }
 
-/// A quantisation table entry as libjpeg multiplies by it.
+/// A quantisation table entry as libjpeg's multiplier table holds it (16 bits, signed).
 #[inline(always)]
 fn multiplier(step: u16) -> i32 {
     i32::from(step as i16)
 }
 
-/// The 1x1 inverse DCT of T.81 A.3.3 at u = v = 0: the block mean is DC / 8 (C(0)^2 / 4 =
-/// 1/8), rounded, level-shifted by 128.
+/// The low 16 bits of `value`, signed: what 16-bit SIMD arithmetic keeps.
+#[inline(always)]
+fn wrap16(value: i32) -> i32 {
+    i32::from(value as i16)
+}
+
+/// `value` saturated to 16 bits, as `packssdw` packs it.
+#[inline(always)]
+fn saturate16(value: i32) -> i32 {
+    value.clamp(i32::from(i16::MIN), i32::from(i16::MAX))
+}
+
+/// A SIMD transform's output sample: saturated to 16 then 8 bits (`packssdw`, `packsswb`)
+/// and level-shifted by 128.
+#[inline(always)]
+fn sample(value: i32) -> u8 {
+    (saturate16(value).clamp(-128, 127) + 128) as u8
+}
+
+/// A coefficient dequantised as `pmullw` does: the low 16 bits of the product.
+#[inline(always)]
+fn dequantise(coefficient: i16, step: u16) -> i32 {
+    i32::from(coefficient.wrapping_mul(step as i16))
+}
+
+/// The 1x1 inverse DCT of T.81 A.3.3 at u = v = 0 (jpeg_idct_1x1): the block mean is
+/// DC / 8 (C(0)^2 / 4 = 1/8), rounded, level-shifted by 128.
 #[inline(always)]
 pub(super) fn dc_sample(quantised: i16, step: u16) -> u8 {
     range_limit(descale(i32::from(quantised).wrapping_mul(multiplier(step)), 3))
@@ -91,27 +120,7 @@ pub(super) fn dc_samples(dcs: &[i16], step: u16, samples: &mut [u8]) {
 /// the coefficients 1, 3, 5, 7 (c_k = cos(k pi / 16)).
 const ODD_2: [i32; 4] = [29692, -10426, 6967, -5906];
 
-/// The first pass of the 2-point reduction on one column: its top term and its weighted
-/// odd rows to the column's two points, kept in a 32-bit workspace.
-#[inline(always)]
-fn column_2(top: i32, odd: i32) -> (i32, i32) {
-    let even = top.wrapping_shl(CONST_BITS + 2);
-    let bits = CONST_BITS - PASS1_BITS + 2;
-    (descale(even.wrapping_add(odd), bits), descale(even.wrapping_sub(odd), bits))
-}
-
-/// The second pass on one row: its first point and its weighted odd points to two samples.
-#[inline(always)]
-fn row_2(first: i32, odd: i32) -> [u8; 2] {
-    let even = first.wrapping_shl(CONST_BITS + 2);
-    let bits = CONST_BITS + PASS1_BITS + 3 + 2;
-    [
-        range_limit(descale(even.wrapping_add(odd), bits)),
-        range_limit(descale(even.wrapping_sub(odd), bits)),
-    ]
-}
-
-/// Sum of `values[i] * ODD_2[i]`, wrapping.
+/// `values[i] * ODD_2[i]` summed in 32 bits (`pmaddwd`, `paddd`).
 #[inline(always)]
 fn odd_2(values: [i32; 4]) -> i32 {
     values
@@ -120,45 +129,44 @@ fn odd_2(values: [i32; 4]) -> i32 {
         .fold(0i32, |sum, (&v, w)| sum.wrapping_add(v.wrapping_mul(w)))
 }
 
-/// The kept slots of the lowest AC terms, natural positions 1 (row 0), 8 and 9 (row 1):
-/// all most non-flat chroma blocks of photos have.
-const LOWEST_SLOTS: (usize, usize, usize) = (0, 4, 5);
-/// Their `ReducedBlock::nonzero` bits (zigzag positions 1, 2 and 4).
-const LOWEST_MASK: u64 = 1 << 1 | 1 << 2 | 1 << 4;
+/// jsimd_idct_2x2_sse2 on a block whose dequantised coefficient at natural position p is
+/// `value(p)` (0 for those it does not read): the 2-point reduction of columns 0, 1, 3,
+/// 5, 7 in 32 bits, then of the two rows from the odd columns saturated to 16 bits (column
+/// 0 stays 32 bits), each output saturated.
+#[inline(always)]
+fn sse2_2x2(value: impl Fn(usize) -> i32) -> [[u8; 2]; 2] {
+    const COLUMNS: [usize; 5] = [0, 1, 3, 5, 7];
+    let bits = CONST_BITS - PASS1_BITS + 2;
+    let (mut upper, mut lower) = ([0i32; 5], [0i32; 5]);
+    for (m, &c) in COLUMNS.iter().enumerate() {
+        let odd = odd_2([value(8 + c), value(24 + c), value(40 + c), value(56 + c)]);
+        let even = value(c).wrapping_shl(CONST_BITS + 2);
+        upper[m] = descale(even.wrapping_add(odd), bits);
+        lower[m] = descale(even.wrapping_sub(odd), bits);
+    }
+    let bits = CONST_BITS + PASS1_BITS + 3 + 2;
+    [upper, lower].map(|row| {
+        let odd = odd_2([1, 2, 3, 4].map(|m| saturate16(row[m])));
+        let even = row[0].wrapping_shl(CONST_BITS + 2);
+        [
+            sample(descale(even.wrapping_add(odd), bits)),
+            sample(descale(even.wrapping_sub(odd), bits)),
+        ]
+    })
+}
 
 /// The 2x2 reduction of a block kept as its DC term and a `ReducedBlock`.
 pub(super) fn reduced_2x2(dc: i16, ac: &ReducedBlock, table: &[u16; 64]) -> [[u8; 2]; 2] {
-    let used = ac.nonzero & super::blocks::REDUCED_MASK;
-    if used == 0 {
-        // A flat block (as most chroma blocks are): both passes reduce to the DC sample.
-        return [[dc_sample(dc, table[0]); 2]; 2];
+    if ac.nonzero & super::blocks::REDUCED_MASK == 0 {
+        // A flat block (as most chroma blocks are): the DC term's alone.
+        return sse2_2x2(|p| if p == 0 { dequantise(dc, table[0]) } else { 0 });
     }
-    let value = |slot: usize| {
-        i32::from(ac.values[slot]).wrapping_mul(multiplier(table[REDUCED_AC[slot]]))
-    };
-    let dc = i32::from(dc).wrapping_mul(multiplier(table[0]));
-    if used & !LOWEST_MASK == 0 {
-        // Only the lowest terms: columns 3, 5, 7 and rows 3, 5, 7 are zero, and so are
-        // their products (the same arithmetic, without the terms that are known zero).
-        let w1 = ODD_2[0];
-        let (first, below_dc, below_first) = LOWEST_SLOTS;
-        let (upper0, lower0) = column_2(dc, value(below_dc).wrapping_mul(w1));
-        let (upper1, lower1) = column_2(value(first), value(below_first).wrapping_mul(w1));
-        return [
-            row_2(upper0, upper1.wrapping_mul(w1)),
-            row_2(lower0, lower1.wrapping_mul(w1)),
-        ];
+    let mut dequantised = [0i32; 64];
+    dequantised[0] = dequantise(dc, table[0]);
+    for (&natural, &value) in REDUCED_AC.iter().zip(&ac.values) {
+        dequantised[natural] = dequantise(value, table[natural]);
     }
-    // The kept values are rows 0, 1, 3, 5, 7 of those columns, row by row (`REDUCED_AC`):
-    // row 0 has no DC, so column m's row-0 term is slot m - 1 and its odd rows are
-    // slots 4 + m, 9 + m, 14 + m, 19 + m.
-    let (mut upper, mut lower) = ([0i32; 5], [0i32; 5]);
-    for m in 0..5 {
-        let top = if m == 0 { dc } else { value(m - 1) };
-        let odd = odd_2([value(4 + m), value(9 + m), value(14 + m), value(19 + m)]);
-        (upper[m], lower[m]) = column_2(top, odd);
-    }
-    [upper, lower].map(|row| row_2(row[0], odd_2([row[1], row[2], row[3], row[4]])))
+    sse2_2x2(|p| dequantised[p])
 }
 
 /// A quantisation table as the inverse DCTs multiply by it (natural order).
@@ -169,19 +177,21 @@ pub(super) fn multipliers(table: &[u16; 64]) -> Multipliers {
     std::array::from_fn(|p| multiplier(table[p]))
 }
 
-/// Row `r` of a block, dequantised, one column per lane.
-#[inline(always)]
-fn dequantised_row(block: &FullBlock, multipliers: &Multipliers, r: usize) -> i32x8 {
-    let mut values = [0i16; 8];
-    values.copy_from_slice(&block.values[8 * r..8 * r + 8]);
-    let mut steps = [0i32; 8];
-    steps.copy_from_slice(&multipliers[8 * r..8 * r + 8]);
-    i32x8::from_i16x8(i16x8::new(values)) * i32x8::new(steps)
-}
-
 #[inline(always)]
 fn splat(value: i32) -> i32x8 {
     i32x8::splat(value)
+}
+
+/// `wrap16` lane by lane.
+#[inline(always)]
+fn wrap16_lanes(value: i32x8) -> i32x8 {
+    (value << 16) >> 16
+}
+
+/// `saturate16` lane by lane.
+#[inline(always)]
+fn saturate16_lanes(value: i32x8) -> i32x8 {
+    value.max(splat(i32::from(i16::MIN))).min(splat(i32::from(i16::MAX)))
 }
 
 /// `descale` lane by lane.
@@ -190,24 +200,44 @@ fn descale_lanes(value: i32x8, bits: u32) -> i32x8 {
     (value + splat(1 << (bits - 1))) >> bits
 }
 
-/// Rows of eight lanes with the last pass's outputs as range-limited samples: a clamp of
-/// every lane when all are inside -384..=383 (real images), libjpeg's wrap otherwise.
+/// Row `r` of a block dequantised as `pmullw` does, one column per lane.
+#[inline(always)]
+fn dequantised_row(block: &FullBlock, multipliers: &Multipliers, r: usize) -> i32x8 {
+    let mut values = [0i16; 8];
+    values.copy_from_slice(&block.values[8 * r..8 * r + 8]);
+    let mut steps = [0i32; 8];
+    steps.copy_from_slice(&multipliers[8 * r..8 * r + 8]);
+    wrap16_lanes(i32x8::from_i16x8(i16x8::new(values)) * i32x8::new(steps))
+}
+
+/// Zigzag bits (as in `FullBlock::nonzero`) of the coefficients in the rows `rows` (bit r
+/// set: row r).
+const fn rows_mask(rows: u8) -> u64 {
+    let mut mask = 0;
+    let mut z = 1;
+    while z < 64 {
+        if rows & (1 << (NATURAL_ORDER[z] / 8)) != 0 {
+            mask |= 1 << z;
+        }
+        z += 1;
+    }
+    mask
+}
+
+/// The rows the SIMD transforms test for zeros before their first pass: 1-3 and 5-7
+/// (4x4), 1-7 (8x8).
+const ROWS_READ_4: u64 = rows_mask(0b1110_1110);
+const ROWS_1_TO_7: u64 = rows_mask(0b1111_1110);
+
+/// Output rows of samples from eight lanes of a second pass's results (lane c of row r
+/// is sample c), saturated as the SIMD code stores them.
 #[inline(always)]
 fn write_rows<const N: usize>(rows: &[i32x8; N], out: &mut [u8], stride: usize) {
-    let low = rows.iter().fold(splat(i32::MAX), |m, r| m.min(*r)).reduce_min();
-    let high = rows.iter().fold(splat(i32::MIN), |m, r| m.max(*r)).reduce_max();
-    let clamp = low >= -384 && high <= 383;
     for (r, row) in rows.iter().enumerate() {
-        let row_out = &mut out[r * stride..r * stride + N];
-        if clamp {
-            let levels = (*row + splat(128)).max(splat(0)).min(splat(255)).to_array();
-            for (sample, level) in row_out.iter_mut().zip(levels) {
-                *sample = level as u8;
-            }
-        } else {
-            for (sample, value) in row_out.iter_mut().zip(row.to_array()) {
-                *sample = range_limit(value);
-            }
+        let levels = (saturate16_lanes(*row).max(splat(-128)).min(splat(127)) + splat(128))
+            .to_array();
+        for (sample, level) in out[r * stride..r * stride + N].iter_mut().zip(levels) {
+            *sample = level as u8;
         }
     }
 }
@@ -226,47 +256,60 @@ pub(super) fn block(
     let out = out
         .get_mut(..needed)
         .ok_or_else(|| malformed("block outside the image"))?;
-    let mean = || range_limit(descale(i32::from(block.values[0]).wrapping_mul(multipliers[0]), 3));
-    if block.nonzero == 0 || n == 1 {
-        // No AC terms: every sample is the block mean (each reduction comes to that).
-        out_flat(mean(), n, out, stride);
+    if block.nonzero == 0 {
+        // The DC term alone (most chroma blocks): one sample, the one each transform's
+        // arithmetic comes to for such a block.
+        out_flat(flat_sample(n, block.values[0], multipliers[0]), n, out, stride);
         return Ok(());
     }
     match n {
-        2 => full_2x2(block, multipliers, out, stride),
+        1 => out[0] = flat_sample(1, block.values[0], multipliers[0]),
+        2 => {
+            let rows = sse2_2x2(|p| wrap16(i32::from(block.values[p]).wrapping_mul(multipliers[p])));
+            out[..2].copy_from_slice(&rows[0]);
+            out[stride..stride + 2].copy_from_slice(&rows[1]);
+        }
         4 => idct_4x4(block, multipliers, out, stride),
         _ => idct_8x8(block, multipliers, out, stride),
     }
     Ok(())
 }
 
-/// The 2x2 reduction of a whole block: the 2-point pass on every column at once (it
-/// reads rows 0, 1, 3, 5, 7; columns 2, 4 and 6 are computed and unused), then on the
-/// two rows.
+/// The sample of every point of an `n` x `n` block with a DC term and no AC terms, as
+/// each transform computes it: jpeg_idct_1x1 in full precision, the SIMD ones through
+/// their 16-bit dequantisation, shifts and saturation.
 #[inline(always)]
-fn full_2x2(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
-    let row = |r| dequantised_row(block, multipliers, r);
-    let odd = row(1) * splat(ODD_2[0])
-        + row(3) * splat(ODD_2[1])
-        + row(5) * splat(ODD_2[2])
-        + row(7) * splat(ODD_2[3]);
-    let even = row(0) << (CONST_BITS + 2);
-    let bits = CONST_BITS - PASS1_BITS + 2;
-    let upper = descale_lanes(even + odd, bits).to_array();
-    let lower = descale_lanes(even - odd, bits).to_array();
-    for (r, w) in [upper, lower].iter().enumerate() {
-        let samples = row_2(w[0], odd_2([w[1], w[3], w[5], w[7]]));
-        out[r * stride..r * stride + 2].copy_from_slice(&samples);
+fn flat_sample(n: usize, dc: i16, multiplier: i32) -> u8 {
+    let dequantised = wrap16(i32::from(dc).wrapping_mul(multiplier));
+    match n {
+        1 => range_limit(descale(i32::from(dc).wrapping_mul(multiplier), 3)),
+        2 => {
+            let column = descale(dequantised << (CONST_BITS + 2), CONST_BITS - PASS1_BITS + 2);
+            sample(descale(column.wrapping_shl(CONST_BITS + 2), CONST_BITS + PASS1_BITS + 5))
+        }
+        4 => {
+            let column = wrap16(dequantised << PASS1_BITS);
+            sample(descale(column << (CONST_BITS + 1), CONST_BITS + PASS1_BITS + 4))
+        }
+        _ => {
+            let column = wrap16(dequantised << PASS1_BITS);
+            sample(descale(column << CONST_BITS, CONST_BITS + PASS1_BITS + 3))
+        }
     }
 }
 
-/// jpeg_idct_4x4: the 4-point reduction of every column at once (rows 0-3 and 5-7; row 4
-/// does not reach the four output points, and column 4's result is not read), then of
-/// the four rows, also at once.
+/// jsimd_idct_4x4_sse2: the 4-point reduction of every column at once (rows 0-3 and 5-7;
+/// row 4 does not reach the four output points, and column 4's result is not read), then
+/// of the four rows, also at once.
 fn idct_4x4(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
     let row = |r| dequantised_row(block, multipliers, r);
-    let rows = [row(1), row(2), row(3), row(5), row(6), row(7)];
-    let workspace = reduce_4(row(0), &rows, CONST_BITS - PASS1_BITS + 1);
+    let workspace = if block.nonzero & ROWS_READ_4 == 0 {
+        // Row 0 alone: each column is its row-0 term, shifted in 16 bits.
+        [wrap16_lanes(row(0) << PASS1_BITS); 4]
+    } else {
+        let rows = [row(1), row(2), row(3), row(5), row(6), row(7)];
+        reduce_4(row(0), &rows, CONST_BITS - PASS1_BITS + 1).map(saturate16_lanes)
+    };
     // Pass 2: lane r is row r of the workspace (lanes 4-7 zero).
     let w = workspace.map(|lanes| lanes.to_array());
     let column = |c: usize| i32x8::new([w[0][c], w[1][c], w[2][c], w[3][c], 0, 0, 0, 0]);
@@ -280,19 +323,20 @@ fn idct_4x4(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride
 }
 
 /// The 4-point reduction of eight lines at once: their terms 0, then 1, 2, 3, 5, 6, 7,
-/// to their four points, descaled by `bits`.
+/// to their four points, descaled by `bits` (32-bit sums of 32-bit products, as
+/// `pmaddwd` and `paddd` give them).
 #[inline(always)]
 fn reduce_4(first: i32x8, [x1, x2, x3, x5, x6, x7]: &[i32x8; 6], bits: u32) -> [i32x8; 4] {
     let even0 = first << (CONST_BITS + 1);
     let even2 = *x2 * splat(fix(1.847759065)) + *x6 * splat(-fix(0.765366865));
-    let odd0 = *x7 * splat(-fix(0.211164243))
-        + *x5 * splat(fix(1.451774981))
+    let odd0 = *x1 * splat(fix(1.061594337))
         + *x3 * splat(-fix(2.172734803))
-        + *x1 * splat(fix(1.061594337));
-    let odd2 = *x7 * splat(-fix(0.509795579))
-        + *x5 * splat(-fix(0.601344887))
+        + *x5 * splat(fix(1.451774981))
+        + *x7 * splat(-fix(0.211164243));
+    let odd2 = *x1 * splat(fix(2.562915447))
         + *x3 * splat(fix(0.899976223))
-        + *x1 * splat(fix(2.562915447));
+        + *x5 * splat(-fix(0.601344887))
+        + *x7 * splat(-fix(0.509795579));
     let (tmp10, tmp12) = (even0 + even2, even0 - even2);
     [
         descale_lanes(tmp10 + odd2, bits),
@@ -309,50 +353,67 @@ fn transpose(rows: [i32x8; 8]) -> [i32x8; 8] {
     u32x8::transpose(unsigned).map(|row| i32x8::new(row.to_array().map(|v| v as i32)))
 }
 
-/// jpeg_idct_islow: the 8-point transform of the columns, then of the rows, each pass on
-/// eight lanes at once.
+/// jsimd_idct_islow_avx2: the 8-point transform of the columns, then of the rows, each
+/// pass on eight lanes at once, the first pass's results saturated to 16 bits.
 fn idct_8x8(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride: usize) {
     let lines: [i32x8; 8] = std::array::from_fn(|r| dequantised_row(block, multipliers, r));
     // Pass 1: lines[k] holds term k of every column; workspace[k] is point k of each.
-    let workspace = transform_8(&lines, CONST_BITS - PASS1_BITS);
+    let workspace = if block.nonzero & ROWS_1_TO_7 == 0 {
+        // Row 0 alone: each column is its row-0 term, shifted in 16 bits.
+        [wrap16_lanes(lines[0] << PASS1_BITS); 8]
+    } else {
+        transform_8(&lines, CONST_BITS - PASS1_BITS)
+    };
     // Pass 2: term k of every row is column k of the workspace.
     let samples = transform_8(&transpose(workspace), CONST_BITS + PASS1_BITS + 3);
     // samples[k] holds output column k of every row: back to rows.
     write_rows(&transpose(samples), out, stride);
 }
 
-/// The 8-point inverse DCT of jidctint.c on eight lines at once: `terms[k]` holds term
-/// k of each line; returns their points, descaled by `bits`.
+/// The 8-point inverse DCT of jidctint-avx2.asm on eight lines at once: `t[k]` holds term
+/// k of each line (16-bit values); returns their points, descaled by `bits` and
+/// saturated to 16 bits. The sums in0 + in4, in0 - in4, in7 + in3 and in5 + in1 are taken
+/// in 16 bits, the products and the rest in 32.
 #[inline(always)]
 fn transform_8(t: &[i32x8; 8], bits: u32) -> [i32x8; 8] {
-    // Even part: the rotator is sqrt(2) c(-6).
-    let z1 = (t[2] + t[6]) * splat(fix(0.541196100));
-    let tmp2 = z1 + t[6] * splat(-fix(1.847759065));
-    let tmp3 = z1 + t[2] * splat(fix(0.765366865));
-    let tmp0 = (t[0] + t[4]) << CONST_BITS;
-    let tmp1 = (t[0] - t[4]) << CONST_BITS;
+    const F_0_298: i32 = fix(0.298631336);
+    const F_0_390: i32 = fix(0.390180644);
+    const F_0_541: i32 = fix(0.541196100);
+    const F_0_765: i32 = fix(0.765366865);
+    const F_0_899: i32 = fix(0.899976223);
+    const F_1_175: i32 = fix(1.175875602);
+    const F_1_501: i32 = fix(1.501321110);
+    const F_1_847: i32 = fix(1.847759065);
+    const F_1_961: i32 = fix(1.961570560);
+    const F_2_053: i32 = fix(2.053119869);
+    const F_2_562: i32 = fix(2.562915447);
+    const F_3_072: i32 = fix(3.072711026);
+    // Even part.
+    let tmp3 = t[2] * splat(F_0_541 + F_0_765) + t[6] * splat(F_0_541);
+    let tmp2 = t[2] * splat(F_0_541) + t[6] * splat(F_0_541 - F_1_847);
+    let tmp0 = wrap16_lanes(t[0] + t[4]) << CONST_BITS;
+    let tmp1 = wrap16_lanes(t[0] - t[4]) << CONST_BITS;
     let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
     let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
     // Odd part: terms 7, 5, 3, 1.
-    let (o0, o1, o2, o3) = (t[7], t[5], t[3], t[1]);
-    let z5 = (o0 + o2 + o1 + o3) * splat(fix(1.175875602));
-    let z1 = (o0 + o3) * splat(-fix(0.899976223));
-    let z2 = (o1 + o2) * splat(-fix(2.562915447));
-    let z3 = (o0 + o2) * splat(-fix(1.961570560)) + z5;
-    let z4 = (o1 + o3) * splat(-fix(0.390180644)) + z5;
-    let odd0 = o0 * splat(fix(0.298631336)) + z1 + z3;
-    let odd1 = o1 * splat(fix(2.053119869)) + z2 + z4;
-    let odd2 = o2 * splat(fix(3.072711026)) + z2 + z3;
-    let odd3 = o3 * splat(fix(1.501321110)) + z1 + z4;
+    let (in7, in5, in3, in1) = (t[7], t[5], t[3], t[1]);
+    let (z3, z4) = (wrap16_lanes(in7 + in3), wrap16_lanes(in5 + in1));
+    let z3 = z3 * splat(F_1_175 - F_1_961) + z4 * splat(F_1_175);
+    let z4 = (wrap16_lanes(in7 + in3)) * splat(F_1_175) + wrap16_lanes(in5 + in1) * splat(F_1_175 - F_0_390);
+    let odd0 = in7 * splat(F_0_298 - F_0_899) + in1 * splat(-F_0_899) + z3;
+    let odd1 = in5 * splat(F_2_053 - F_2_562) + in3 * splat(-F_2_562) + z4;
+    let odd2 = in5 * splat(-F_2_562) + in3 * splat(F_3_072 - F_2_562) + z3;
+    let odd3 = in7 * splat(-F_0_899) + in1 * splat(F_1_501 - F_0_899) + z4;
+    let point = |sum: i32x8| saturate16_lanes(descale_lanes(sum, bits));
     [
-        descale_lanes(tmp10 + odd3, bits),
-        descale_lanes(tmp11 + odd2, bits),
-        descale_lanes(tmp12 + odd1, bits),
-        descale_lanes(tmp13 + odd0, bits),
-        descale_lanes(tmp13 - odd0, bits),
-        descale_lanes(tmp12 - odd1, bits),
-        descale_lanes(tmp11 - odd2, bits),
-        descale_lanes(tmp10 - odd3, bits),
+        point(tmp10 + odd3),
+        point(tmp11 + odd2),
+        point(tmp12 + odd1),
+        point(tmp13 + odd0),
+        point(tmp13 - odd0),
+        point(tmp12 - odd1),
+        point(tmp11 - odd2),
+        point(tmp10 - odd3),
     ]
 }
 
