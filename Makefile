@@ -76,7 +76,9 @@ serve: setup
 
 bench: setup
 	scripts/apt-install.sh $(BENCH_PACKAGES)
-	cargo bench --quiet -p image_insights_core --bench luminance -- --noplot
+	cargo bench --quiet -p image_insights_core --bench luminance --bench resize -- --noplot
+	$(PY) scripts/png_bench_inputs.py target/png-bench
+	PNG_BENCH_DIR=target/png-bench cargo bench --quiet -p image_insights_core --bench png_decoders -- --noplot
 	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
 		--benchmark-sort=name
 	$(PY) benches/load/run_wrk.py
