@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # Image Insights API: the gunicorn service, for linux/amd64 (Cloudflare Containers).
 #   docker build --platform linux/amd64 -t image-insights .
 # Verified on machines without a Docker engine by scripts/test-image.sh (`make test-image`);
@@ -88,7 +89,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8080
 USER 10001:10001
 EXPOSE 8080
-# No curl in the image: the venv's Python asks /health on the port the service listens on.
+# For Docker and compatible engines. On Cloudflare, readiness is the Worker's Container class
+# probing /ready (worker/src/container.ts); neither @cloudflare/containers nor Cloudflare's
+# container documentation reads this instruction. No curl in the image: the venv's Python asks
+# /health on the port the service listens on.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health', timeout=2)"]
 # gunicorn reads ./gunicorn.conf.py (workers, bind, the AVX2 check, wsgi_app).

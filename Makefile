@@ -74,14 +74,20 @@ stress: setup
 serve: setup
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
+# The HTTP comparison with the sharp peer (benches/peer, Node) and the reference app; its
+# Markdown table is also written to BENCH_HTTP_REPORT.
+BENCH_HTTP_REPORT ?= .benchmarks/http.md
+
 bench: setup
 	scripts/apt-install.sh $(BENCH_PACKAGES)
+	cd benches/peer && npm ci --no-audit --no-fund && npm test
 	cargo bench --quiet -p image_insights_core --bench luminance --bench resize -- --noplot
 	$(PY) scripts/png_bench_inputs.py target/png-bench
 	PNG_BENCH_DIR=target/png-bench cargo bench --quiet -p image_insights_core --bench png_decoders -- --noplot
 	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
 		--benchmark-sort=name
-	$(PY) benches/load/run_wrk.py
+	mkdir -p $(dir $(BENCH_HTTP_REPORT))
+	$(PY) benches/load/run_http.py --output $(BENCH_HTTP_REPORT)
 
 clean:
 	rm -rf $(VENV) target .pytest_cache .hypothesis .benchmarks

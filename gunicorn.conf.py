@@ -5,26 +5,32 @@ import os
 import sys
 import tempfile
 
-# Refuse to start on a CPU without AVX2: the pillow-simd build would die of an illegal
-# instruction at the first image instead. (Cloudflare's x86-64 hosts have AVX2.)
+# Refuse to start on a CPU without the extensions the image is compiled for (pillow-simd for
+# AVX2, the Rust core for AVX2, FMA and BMI2 in .cargo/config.toml): either would die of an
+# illegal instruction at the first image instead. IMAGE_INSIGHTS_CPUINFO reads another file.
+_REQUIRED_CPU_FLAGS = ("avx2", "fma", "bmi2")
 _cpuinfo = os.environ.get("IMAGE_INSIGHTS_CPUINFO", "/proc/cpuinfo")
 if os.path.exists(_cpuinfo):
     with open(_cpuinfo, encoding="utf-8", errors="replace") as _f:
-        _flags = next((line for line in _f if line.startswith("flags")), "")
-    if _flags and "avx2" not in _flags.split():
-        sys.exit("image-insights: this CPU lacks AVX2, which this pillow-simd build requires")
+        _flags = next((line for line in _f if line.startswith("flags")), "").split()
+    _missing = [flag.upper() for flag in _REQUIRED_CPU_FLAGS if flag not in _flags]
+    if _flags and _missing:
+        sys.exit(
+            f"image-insights: this CPU lacks {', '.join(_missing)}, which this build requires"
+            " (pillow-simd and the Rust core are compiled for AVX2, FMA and BMI2)"
+        )
 
 # Where to listen. HOST=127.0.0.1 keeps a local run off the network.
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
 # The work is CPU-bound: one process per usable core (what this process may run on, not
 # what the host has).
 workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
-# Threads per worker: the Rust core and Pillow release the GIL, and slow clients must not
-# pin a whole worker. A gthread thread reads a request's headers and body with blocking
-# reads, so each client that dribbles them holds one thread: with 4, fifty slow clients took
-# every thread and /health went unanswered (docs/RELIABILITY.md, "Slow clients"). Idle threads
-# cost little; CPU-bound work is bounded by the analyzer's own pool.
-worker_class = "gthread"
+# gunicorn's gthread worker, except that requests are read in its event loop and a thread
+# gets only a request that has arrived (each within REQUEST_READ_TIMEOUT_SECONDS, buffered up
+# to REQUEST_BUFFER_BYTES per worker): slow clients hold no thread (docs/RELIABILITY.md,
+# "Slow clients"). Threads: the Rust core and Pillow release the GIL; CPU-bound work is
+# bounded by the analyzer's own pool, and idle threads cost little.
+worker_class = "image_insights.serving.worker.DeadlineThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 # The app module; the container's command is just `gunicorn`.
 wsgi_app = "image_insights.wsgi:app"
@@ -77,13 +83,15 @@ def on_starting(server):
     from image_insights.config import Settings, SettingsError
 
     try:
-        Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as err:
         sys.exit(f"image-insights: {err}")
     metrics_dir = _prepare_metrics_dir()
     server.log.info(
-        "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d metrics_dir=%s",
+        "image-insights: bind=%s workers=%d threads=%d timeout=%ds max_requests=%d metrics_dir=%s"
+        " request_read_timeout=%gs request_buffer=%dMiB",
         bind, workers, threads, timeout, max_requests, metrics_dir,
+        settings.request_read_timeout_seconds, settings.request_buffer_bytes // (1024 * 1024),
     )
 
 

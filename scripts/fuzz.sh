@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every fuzzing harness for SECONDS each (default 60): the two atheris harnesses (the
 # pipeline's analyze() and the upload endpoint through Falcon's TestClient) and every
-# cargo-fuzz target of rust_core/fuzz (the core's analyze, jpeg_dc, and png: the PNG decoder
-# and the resize of what it decodes). Seeds are generated into a temporary folder, removed
-# at exit; nothing is committed. A crash stops
+# cargo-fuzz target of rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on
+# generated structure, the PNG decoder and the resize of what it decodes). Seeds are
+# generated into a temporary folder, removed at exit; nothing is committed. A crash stops
 # the run with a non-zero status and leaves its reproducer in the artifacts folder printed
 # below (kept). Nightly Rust is not needed: RUSTC_BOOTSTRAP=1 lets the stable compiler take
 # cargo-fuzz's -Z flags.
@@ -41,8 +41,7 @@ for target in $(cargo fuzz list); do
     mkdir -p "$corpus"
     case "$target" in
         analyze) "$python" "$root/fuzz/seeds.py" --core "$corpus" ;;
-        jpeg_dc) [ -f "$root/scripts/jpeg_fuzz_seeds.py" ] \
-                     && "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
+        jpeg_bytes) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
         png) "$python" "$root/scripts/png_fuzz_seeds.py" "$corpus" ;;
     esac
     echo "fuzz: cargo-fuzz $target"

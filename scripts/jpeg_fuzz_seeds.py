@@ -1,6 +1,7 @@
-"""Writes the seed corpus of the JPEG DC fuzz target: small generated JPEGs of every kind
-the reader handles or refuses (layouts, progressive, restart intervals, greyscale,
-arithmetic coding, CMYK). Usage: jpeg_fuzz_seeds.py DIRECTORY"""
+"""Writes the seed corpus of the JPEG reader's byte-level fuzz target: small generated JPEGs
+of every kind the reader handles or refuses (layouts, including chroma finer than luma,
+progressive, restart intervals, greyscale, RGB, arithmetic coding, CMYK), each once per
+scale (the target reads its first byte as the scale). Usage: jpeg_fuzz_seeds.py DIRECTORY"""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def main(directory: Path) -> None:
         for name, args in {
             "440-restart.jpg": ["-sample", "1x2,1x1,1x1", "-restart", "1B"],
             "420-progressive-restart.jpg": ["-progressive", "-restart", "2B"],
+            "chroma-finer.jpg": ["-sample", "1x1,2x1,1x1"],
+            "411-progressive.jpg": ["-sample", "4x1,1x1,1x1", "-progressive"],
+            "mixed.jpg": ["-sample", "2x2,1x2,2x1"],
+            "rgb.jpg": ["-rgb"],
             "arithmetic.jpg": ["-arithmetic"],
         }.items():
             seeds[name] = subprocess.run(
@@ -45,7 +50,8 @@ def main(directory: Path) -> None:
                 check=True,
             ).stdout
     for name, data in seeds.items():
-        (directory / name).write_bytes(data)
+        for scale in range(4):
+            (directory / f"{scale}-{name}").write_bytes(bytes([scale]) + data)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from test_resize_core import PRE_REDUCED, SIZES, core_resize, photo, pillow_resize  # noqa: E402
 
+from reference import reference_size as analysis_size  # noqa: E402
+
 from image_insights import _core  # noqa: E402
-from image_insights.imaging import analysis_size  # noqa: E402
 
 
 def main() -> None:

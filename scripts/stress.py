@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import stress_campaigns as campaigns  # noqa: E402
 from live_server import running_service  # noqa: E402
+from origin import running_origin  # noqa: E402
 
 ENV = {"CACHE_ENABLED": "false", "ENABLE_DETAILED_LOGGING": "false",
        "GUNICORN_MAX_REQUESTS": "0"}  # fmt: skip
@@ -47,10 +48,20 @@ def run(wrk_seconds: int) -> tuple[dict[str, object], list[str]]:
     check(wrk["same_workers"] and wrk["rss_growth"] <= 0.20, "wrk: RSS grew over 20%")
 
     with running_service(ENV) as server:
-        slow = campaigns.slowloris_campaign(server, seconds=30, clients=50)
+        slow = campaigns.slowloris_campaign(server, seconds=30, clients=300)
     figures["slowloris"] = slow
     check(slow["health_failed"] == 0 and slow["health_max_s"] < 1.0, "slowloris: /health")
     check(slow["uploads_ok"] == slow["uploads"], "slowloris: uploads failed")
+
+    with running_origin(b"", b"") as origin:
+        allow = {"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin.port}"}
+        with running_service({**ENV, **allow}) as server:
+            slow_origins = campaigns.slow_origin_campaign(server, origin.base, seconds=30)
+    figures["slow_origins"] = slow_origins
+    check(slow_origins["health_failed"] == 0 and slow_origins["health_max_s"] < 1.0,
+          "slow origins: /health")  # fmt: skip
+    check(slow_origins["uploads_ok"] == slow_origins["uploads"], "slow origins: uploads failed")
+    check(set(slow_origins["fetch_statuses"]) <= {"400", "408"}, "slow origins: fetch statuses")
 
     kills = []
     with running_service(ENV) as server:
@@ -81,10 +92,12 @@ def run(wrk_seconds: int) -> tuple[dict[str, object], list[str]]:
 def markdown(figures: dict[str, object], failures: list[str]) -> str:
     wrk = figures["wrk"]
     slow = figures["slowloris"]
+    origins = figures["slow_origins"]
     kills = figures["sigkill"]
     term = figures["sigterm"]
     memory = figures["memory"]
     assert isinstance(wrk, dict) and isinstance(slow, dict) and isinstance(kills, list)
+    assert isinstance(origins, dict)
     assert isinstance(term, dict) and isinstance(memory, dict)
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} on this machine ({platform.machine()}, 2 cores), "
@@ -101,10 +114,19 @@ def markdown(figures: dict[str, object], failures: list[str]) -> str:
         + ", ".join(f"{mb(wrk['rss_after_warmup'][pid])} -> {mb(wrk['rss_after'].get(pid, 0))}"
                     for pid in wrk["rss_after_warmup"])
         + f" (largest growth {wrk['rss_growth'] * 100:+.1f}%) |",
-        f"| slowloris: {slow['clients']} clients dribbling headers or bodies for {slow['seconds']} s | "
+        f"| slowloris: {slow['clients']} clients dribbling request lines, heads, bodies, chunked "
+        f"bodies, bodies after 100 Continue, or idle, for {slow['seconds']} s | "
         f"/health {slow['health_checks'] - slow['health_failed']}/{slow['health_checks']} answered, "
         f"median {slow['health_p50_s'] * 1000:.1f} ms, max {slow['health_max_s'] * 1000:.1f} ms; "
-        f"uploads {slow['uploads_ok']}/{slow['uploads']} OK |",
+        f"uploads {slow['uploads_ok']}/{slow['uploads']} OK; slow clients cut off at their "
+        f"deadline: {slow['slow_clients_cut_off']} |",
+        f"| slow origins: {origins['clients']} clients asking for URLs whose origin dribbles its "
+        f"headers, for {origins['seconds']} s | {origins['fetches']} downloads answered "
+        + ", ".join(f"{n}x {s}" for s, n in origins["fetch_statuses"].items())
+        + f"; /health {origins['health_checks'] - origins['health_failed']}/"
+        f"{origins['health_checks']} answered, median {origins['health_p50_s'] * 1000:.1f} ms, "
+        f"max {origins['health_max_s'] * 1000:.1f} ms; uploads {origins['uploads_ok']}/"
+        f"{origins['uploads']} OK |",
     ]
     for index, kill in enumerate(kills, 1):
         lines.append(

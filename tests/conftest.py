@@ -51,3 +51,13 @@ def live_server(
     with running_service(env, log_path) as server:
         server.log_path = log_path  # type: ignore[attr-defined]
         yield server
+
+
+@pytest.fixture(scope="session")
+def uncached_service(origin_server: Origin) -> Iterator[LiveServer]:
+    """The real service under gunicorn with the cache off (every answer computed, so two
+    requests can be compared), allowed to fetch from the local origin server."""
+    env = {"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}", "CACHE_ENABLED": "false",
+           "ENABLE_DETAILED_LOGGING": "false"}  # fmt: skip
+    with running_service(env) as server:
+        yield server

@@ -11,6 +11,8 @@ and the benchmarks time the core and the pipeline against them.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,3 +215,54 @@ def reference_analyze(
     result["height"] = height
     result["algorithm"] = "rec709"
     return result
+
+
+# --- Pillow's decode by the service's conversion rules ---------------------------------------
+# What the Rust decoders must reproduce, written against Pillow independently of them.
+
+
+def pillow_alpha(image: Image.Image) -> Image.Image | None:
+    """The 8-bit alpha channel of an image that has transparency (an alpha channel, or a
+    tRNS colour key or palette), else None."""
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        return image.getchannel("A")
+    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
+        return image.convert("RGBA").getchannel("A")
+    return None
+
+
+def pillow_l_or_rgb(image: Image.Image) -> Image.Image:
+    """Greyscale stays one channel; everything else is RGB, alpha dropped. 16-bit greyscale
+    is scaled to 8 bits, v / 257 rounded, not clipped."""
+    mode = image.mode
+    if mode in ("L", "RGB"):
+        return image
+    if mode in ("1", "LA", "La"):
+        return image.convert("L")
+    if mode.startswith("I") or mode == "F":
+        wide = image if mode in ("I", "F") else image.convert("I")
+        return wide.point(lambda value: value / 257 + 0.5).convert("L")
+    if mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def png_crc_error(data: bytes) -> str | None:
+    """The reason ("bad CRC in IDAT chunk") for the first complete chunk whose CRC does not
+    match, or None. A chunk cut short by the end of the data is not checked."""
+    view = memoryview(data)
+    offset = 8
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        end = offset + 12 + length
+        if end > len(data):
+            return None
+        kind = bytes(view[offset + 4 : offset + 8])
+        (crc,) = struct.unpack_from(">I", data, end - 4)
+        if zlib.crc32(view[offset + 4 : end - 4]) != crc:
+            name = kind.decode("ascii") if kind.isalpha() else "a"
+            return f"bad CRC in {name} chunk"
+        if kind == b"IEND":
+            return None
+        offset = end
+    return None

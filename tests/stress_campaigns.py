@@ -176,53 +176,85 @@ class Load:
 # --- slowloris -----------------------------------------------------------------------------------
 
 
-def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 50) -> dict[str, Any]:
-    """`clients` connections dribbling, one byte every half second, half of them request
-    headers that never end and half a body that never ends, while a normal client checks
-    /health every quarter second and uploads a small JPEG every half second."""
-    stop = threading.Event()
-    closed_by_server = [0]
-    lock = threading.Lock()
+#: The start of each kind of slow request; the client then sends one more byte now and then.
+SLOW_STARTS = {
+    "head": b"GET /health HTTP/1.1\r\nHost: x\r\n",
+    "request-line": b"GET /hea",
+    "body": (b"POST /v1/image/analysis HTTP/1.1\r\nHost: x\r\n"
+             b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n--b\r\n"),
+    "chunked-body": (b"POST /v1/image/analysis/url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n100\r\n{"),
+    "expect-continue": (b"POST /v1/image/analysis HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                        b"Content-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n\r\n"),
+    "idle": b"",
+}  # fmt: skip
 
-    def slow(index: int) -> None:
+
+class SlowClients:
+    """`count` connections, spread over the kinds above, each sending a byte every
+    `interval` seconds until stopped (or cut off by the server)."""
+
+    def __init__(self, port: int, count: int, interval: float = 0.5) -> None:
+        self.port = port
+        self.count = count
+        self.interval = interval
+        self.connected = 0
+        self.cut_off = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def _run(self, start: bytes) -> None:
         try:
-            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
         except OSError:
             return
+        with self._lock:
+            self.connected += 1
         try:
-            if index % 2:
-                sock.sendall(b"POST /v1/image/analysis HTTP/1.1\r\nHost: x\r\n"
-                             b"Content-Type: multipart/form-data; boundary=b\r\n"
-                             b"Content-Length: 1000000\r\n\r\n--b\r\n")  # fmt: skip
-                drip = b"x"
-            else:
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
-                drip = b"X"
-            while not stop.wait(0.5):
-                sock.sendall(drip)
+            sock.sendall(start)
+            while not self._stop.wait(self.interval):
+                if start:
+                    sock.sendall(b"x")
         except OSError:
-            with lock:
-                closed_by_server[0] += 1
+            with self._lock:
+                self.cut_off += 1
         finally:
             sock.close()
 
+    def __enter__(self) -> SlowClients:
+        starts = list(SLOW_STARTS.values())
+        for index in range(self.count):
+            thread = threading.Thread(target=self._run, args=(starts[index % len(starts)],),
+                                      daemon=True)  # fmt: skip
+            thread.start()
+            self._threads.append(thread)
+        deadline = time.monotonic() + 60
+        while self.connected < self.count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # every one has sent its start and is dribbling
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def probe_while(server: LiveServer, seconds: float) -> dict[str, Any]:
+    """A normal client for `seconds`: /health every quarter second, a small JPEG upload every
+    half second; their figures."""
     body, content_type = multipart_body(small_jpeg(), "image/jpeg")
     latencies: list[float | None] = []
     uploads: list[int] = []
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        for index in range(clients):
-            pool.submit(slow, index)
-        time.sleep(1.0)  # let every slow client connect and start dribbling
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            latencies.append(health_latency(server.port))
-            if len(latencies) % 2 == 0:
-                uploads.append(post(server.port, body, content_type))
-            time.sleep(0.25)
-        stop.set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        latencies.append(health_latency(server.port))
+        if len(latencies) % 2 == 0:
+            uploads.append(post(server.port, body, content_type))
+        time.sleep(0.25)
     answered = [latency for latency in latencies if latency is not None]
     return {
-        "clients": clients,
         "seconds": seconds,
         "health_checks": len(latencies),
         "health_failed": len(latencies) - len(answered),
@@ -230,7 +262,66 @@ def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 50) ->
         "health_p50_s": sorted(answered)[len(answered) // 2] if answered else None,
         "uploads": len(uploads),
         "uploads_ok": uploads.count(200),
-        "slow_clients_cut_off": closed_by_server[0],
+    }
+
+
+def slowloris_campaign(server: LiveServer, seconds: float, clients: int = 300) -> dict[str, Any]:
+    """`clients` connections dribbling, one byte every half second, request lines, heads,
+    bodies, chunked bodies and bodies behind `Expect: 100-continue` that never end, or
+    nothing at all (SLOW_STARTS), while a normal client checks /health every quarter second
+    and uploads a small JPEG every half second."""
+    with SlowClients(server.port, clients) as slow:
+        figures = probe_while(server, seconds)
+        connected, cut_off = slow.connected, slow.cut_off
+    return {**figures, "clients": clients, "connected": connected, "slow_clients_cut_off": cut_off}
+
+
+# --- slow origins ------------------------------------------------------------------------------
+
+
+def slow_origin_campaign(
+    server: LiveServer, origin_base: str, seconds: float, clients: int = 200
+) -> dict[str, Any]:
+    """`clients` threads asking, one request after another, for URLs whose origin never
+    finishes its headers (tests/origin.py `/dribble/headers`), while a normal client checks
+    /health every quarter second and uploads a small JPEG every half second. The service
+    must be allowed to fetch from the origin (URL_FETCH_ALLOWLIST)."""
+    import json
+
+    stop = threading.Event()
+    statuses: list[int] = []
+    lock = threading.Lock()
+    slow_body = json.dumps({"url": f"{origin_base}/dribble/headers"}).encode()
+
+    def fetcher() -> None:
+        for _ in range(MAX_REQUESTS_PER_THREAD):
+            if stop.is_set():
+                return
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                conn.request("POST", "/v1/image/analysis/url", body=slow_body,
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+            finally:
+                conn.close()
+            with lock:
+                statuses.append(status)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for _ in range(clients):
+            pool.submit(fetcher)
+        time.sleep(1.0)
+        figures = probe_while(server, seconds)
+        stop.set()
+    return {
+        **figures,
+        "clients": clients,
+        "fetches": len(statuses),
+        "fetch_statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
     }
 
 

@@ -114,3 +114,27 @@ def test_keys() -> None:
     assert upload_key(b"img", ("brightness",), None) != upload_key(b"img2", ("brightness",), None)
     key = url_key("https://example.com/secret.png", ("brightness",), None)
     assert len(key) == 64 and "example" not in key
+
+
+def test_upload_and_url_keys_never_meet() -> None:
+    url = "http://example.com/img.png"
+    assert upload_key(url.encode(), ("brightness",), None) != url_key(url, ("brightness",), None)
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        # Field boundaries moved between the subject, the metrics and the edge mode.
+        ((b"img", ("brightness",), None), (b"im", ("gbrightness",), None)),
+        ((b"img", ("brightness", "median"), None), (b"img", ("brightnessmedian",), None)),
+        ((b"img", ("brightness",), "all"), (b"img", ("brightnessall",), None)),
+        ((b"img", (), None), (b"img", (), "")),
+        ((b"", ("brightness",), None), (b"brightness", (), None)),
+    ],
+)
+def test_keys_are_unambiguously_framed(
+    first: tuple[bytes, tuple[str, ...], str | None],
+    second: tuple[bytes, tuple[str, ...], str | None],
+) -> None:
+    assert upload_key(*first) != upload_key(*second)
+    assert url_key(first[0].decode(), *first[1:]) != url_key(second[0].decode(), *second[1:])

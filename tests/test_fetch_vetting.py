@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 from origin import Origin
 
-from image_insights.config import Settings
+from image_insights.config import Resolver, Settings
 from image_insights.fetch import Fetcher, is_odd_numeric_host, is_public_address, redact
 from image_insights.http_errors import ApiError
 
@@ -50,6 +50,8 @@ def test_numeric_spellings(host: str, odd: bool) -> None:
         ("https://user:pw@example.com:8443/path?q=secret#frag", "https://example.com:8443"),
         ("HTTP://Example.COM/a", "http://example.com"),
         ("http://[::1]:80/a", "http://[::1]:80"),
+        ("https://user@Café.Test:8443/café?q=ü#x", "https://xn--caf-dma.test:8443"),
+        ("http://ｅｘａｍｐｌｅ.com/a", "http://example.com"),
     ],
 )
 def test_redaction(url: str, redacted: str) -> None:
@@ -188,6 +190,16 @@ NAMES = {
 }
 
 
+def names_recorded_in(seen: list[str]) -> Resolver:
+    """A resolver answering from NAMES that appends every host it is asked to `seen`."""
+
+    def resolver(host: str, port: int) -> list[str]:
+        seen.append(host)
+        return NAMES[host]
+
+    return resolver
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://LocalHost./", "http://LOCALHOST/", "http://localhost..:80/", "http://Metadata.Test./",
@@ -197,12 +209,7 @@ NAMES = {
 )  # fmt: skip
 def test_refused_names(url: str) -> None:
     seen: list[str] = []
-
-    def resolver(host: str, port: int) -> list[str]:
-        seen.append(host)
-        return NAMES[host]
-
-    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=resolver))
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
     with pytest.raises(ApiError) as caught:
         fetcher.fetch(url)
     assert caught.value.body["detail"]["error"] == "Invalid URL"
@@ -311,3 +318,118 @@ def test_too_many_redirects_and_loops(origin_server: Origin, path: str) -> None:
         "detail": "too many redirects (more than 5)", "url": origin_server.base}  # fmt: skip
     after = origin_server.hits.get("/redirect", 0) + origin_server.hits.get("/loop", 0)
     assert after - before == 6  # the first request and five redirects, no more
+
+
+# --- non-ASCII URLs: encoded as browsers do, vetted in their encoded form ---------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://１２７.０.０.１/", "http://①②⑦.⓪.⓪.①/", "http://１２７。０。０。１/",
+     "http://①⑥⑨.②⑤④.①⑥⑨.②⑤④/latest/", "http://０ｘ７ｆ０００００１/",
+     "http://%31%32%37.0.0.1/", "http://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/",
+     "http://127.0.0.1%2E/"],
+)  # fmt: skip
+def test_non_ascii_spellings_of_private_literals_refused(url: str) -> None:
+    """Hosts are percent-decoded, and UTS #46 maps fullwidth and circled digits and
+    ideographic full stops to ASCII, as a browser does: the literal they spell is vetted
+    (and refused) without any lookup."""
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
+    with pytest.raises(ApiError) as caught:
+        fetcher.fetch(url)
+    assert caught.value.body["detail"]["error"] == "Invalid URL"
+
+
+def test_non_ascii_spelling_of_a_private_name_is_resolved_encoded() -> None:
+    seen: list[str] = []
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
+    with pytest.raises(ApiError) as caught:
+        fetcher.fetch("http://ｌｏｃａｌｈｏｓｔ/")
+    with pytest.raises(ApiError):
+        fetcher.fetch("http://local%68ost%2E/")
+    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert seen == ["localhost", "localhost"]
+
+
+@pytest.mark.parametrize("host", ["☃.test", "a..ü.test", "x" * 64 + "ü.test", "a%2Fb.test",
+                                  "%FF.test", "a%00b.test"])
+def test_host_idna_refuses(host: str) -> None:
+    fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
+    with pytest.raises(ApiError) as caught:
+        fetcher.fetch(f"http://{host}/a.png")
+    assert caught.value.status == 400
+    assert caught.value.body["detail"]["detail"] == "the URL's host is not a valid name"
+
+
+def _idn_fetcher(origin: Origin, asked: list[str]) -> Fetcher:
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    allow = frozenset({f"xn--caf-dma.test:{origin.port}", f"127.0.0.1:{origin.port}"})
+    return Fetcher(dataclasses.replace(Settings(), resolver=resolver, url_fetch_allowlist=allow))
+
+
+@pytest.mark.parametrize(
+    "path, sent",
+    [
+        ("/named/café.png?q=ü", "/named/caf%C3%A9.png?q=%C3%BC"),
+        ("/named/a b.png?q=a b", "/named/a%20b.png?q=a%20b"),
+        ('/named/"<>`{}^|.png', "/named/%22%3C%3E%60%7B%7D^|.png"),
+        ("/named/x.png?q=\"<>'`{}", "/named/x.png?q=%22%3C%3E%27`{}"),
+        ("/named/%41%e9%.png?a=%zz&b=/?:@", "/named/%41%e9%.png?a=%zz&b=/?:@"),
+        ("/named/日本.png", "/named/%E6%97%A5%E6%9C%AC.png"),
+        ("/named/😀.png#fragment", "/named/%F0%9F%98%80.png"),
+    ],
+)
+def test_path_and_query_percent_encoded_as_browsers_do(
+    origin_server: Origin, path: str, sent: str
+) -> None:
+    asked: list[str] = []
+    fetcher = _idn_fetcher(origin_server, asked)
+    assert fetcher.fetch(f"{origin_server.base}{path}") == origin_server.png
+    assert origin_server.targets[-1] == sent
+    assert asked == []  # a literal host: no lookup
+
+
+def test_idn_host_resolved_and_sent_in_its_ascii_form(origin_server: Origin) -> None:
+    asked: list[str] = []
+    fetcher = _idn_fetcher(origin_server, asked)
+    url = f"http://Café.test:{origin_server.port}/named/café.png?q=ü"
+    assert fetcher.fetch(url) == origin_server.png
+    assert asked == ["xn--caf-dma.test"]
+    assert origin_server.host_headers[-1] == f"xn--caf-dma.test:{origin_server.port}"
+    assert origin_server.targets[-1] == "/named/caf%C3%A9.png?q=%C3%BC"
+
+
+def test_idn_host_outside_the_allowlist_is_vetted_encoded(origin_server: Origin) -> None:
+    """The allowlist lets xn--caf-dma.test reach loopback; cafés.test encodes to a name of
+    its own, which is not listed, and its private answer is refused."""
+    asked: list[str] = []
+    fetcher = _idn_fetcher(origin_server, asked)
+    with pytest.raises(ApiError) as caught:
+        fetcher.fetch(f"http://cafe\u0301s.test:{origin_server.port}/named/x.png")
+    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert asked == ["xn--cafs-dpa.test"]
+
+
+@pytest.mark.parametrize(
+    "route, sent",
+    [("/redirect-utf8", "/named/caf%C3%A9.png?q=%C3%BC"),
+     ("/redirect-latin1", "/named/caf%E9.png?q=%C3%BC")],
+)  # fmt: skip
+def test_redirect_location_with_a_non_ascii_path(origin_server: Origin, route: str, sent: str) -> None:
+    """A Location's bytes are read as UTF-8, as browsers read them; bytes that are not UTF-8
+    are percent-encoded as they came."""
+    fetcher = _idn_fetcher(origin_server, [])
+    assert fetcher.fetch(origin_server.base + route) == origin_server.png
+    assert origin_server.targets[-1] == sent
+
+
+def test_redirect_to_a_non_ascii_private_spelling_refused(origin_server: Origin) -> None:
+    before = origin_server.hits.get("/image.png", 0)
+    target = f"http://１２７.０.０.２:{origin_server.port}/image.png"
+    with pytest.raises(ApiError) as caught:
+        _idn_fetcher(origin_server, []).fetch(f"{origin_server.base}/redirect?to={target}")
+    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert origin_server.hits.get("/image.png", 0) == before

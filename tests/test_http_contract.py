@@ -16,7 +16,9 @@ import image_insights
 from image_insights.analyzer import Analyzer
 from image_insights.app import create_app
 from image_insights.config import Settings
+from image_insights.pipeline import prepare
 
+import synthetic
 from http_helpers import encode, gradient, multipart
 from origin import running_origin
 
@@ -361,14 +363,24 @@ def test_unexpected_error_is_generic(settings: Settings, png_bytes: bytes) -> No
 
 
 def test_processing_timeout(settings: Settings, png_bytes: bytes) -> None:
+    """An image left to Pillow whose decode hangs: the request stops waiting at 2 s."""
     release = threading.Event()
+    real = prepare(png_bytes)
 
-    def stuck(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        release.wait(10)
-        return {}
+    class Stuck:
+        stats = None
+        fallback = "damaged"
+        analysis = real.analysis
+
+        def decode_with_pillow(self, timeout: float | None = None) -> Any:
+            release.wait(10)
+            return real.stats
+
+        def result(self, stats: Any) -> dict[str, Any]:
+            return real.result(stats)
 
     client = falcon.testing.TestClient(
-        create_app(settings, analyzer=Analyzer(settings, pipeline=stuck))
+        create_app(settings, analyzer=Analyzer(settings, pipeline=lambda *a, **k: Stuck()))
     )
     try:
         result = upload(client, png_bytes)
@@ -376,6 +388,16 @@ def test_processing_timeout(settings: Settings, png_bytes: bytes) -> None:
         release.set()
     assert result.status_code == 504
     assert result.json == {"detail": {"error": "Image processing timed out", "timeout_seconds": 2}}
+
+
+def test_the_core_stops_at_the_deadline(settings: Settings) -> None:
+    """The core's own work checks the time left between rows: no time left, a 504."""
+    no_time = dataclasses.replace(settings, processing_timeout_seconds=1e-9)
+    client = falcon.testing.TestClient(create_app(no_time))
+    big = synthetic.jpeg(synthetic.textured_photo(2000, 1500, seed=1))
+    result = upload(client, big, "image/jpeg")
+    assert result.status_code == 504
+    assert result.json["detail"]["error"] == "Image processing timed out"
 
 
 # --- headers: request id, CORS ---------------------------------------------------------------
@@ -412,6 +434,55 @@ def test_cors_preflight(client: falcon.testing.TestClient) -> None:
 def test_cors_on_simple_request(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get("/health", headers={"Origin": "https://a.example"})
     assert result.headers["access-control-allow-origin"] == "https://a.example"
+
+
+def test_cors_preflight_varies_on_origin(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_options(
+        BY_URL,
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert result.headers["access-control-allow-origin"] == "https://a.example"
+    assert result.headers["vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/", 200),
+        ("GET", "/health", 200),
+        ("GET", "/openapi.json", 200),
+        ("GET", "/nope", 404),
+        ("DELETE", "/health", 405),
+        ("POST", UPLOAD, 422),
+        ("POST", BY_URL, 422),
+        ("GET", "/static/ui.css", 200),
+    ],
+)
+def test_every_answer_varies_on_origin(
+    client: falcon.testing.TestClient, method: str, path: str, status: int
+) -> None:
+    """Answers that echo the Origin, errors among them, and those to requests without one
+    (which lack the CORS headers) all say that they depend on it."""
+    for headers in ({"Origin": "https://a.example"}, {}):
+        result = client.simulate_request(method, path, headers=headers)
+        assert result.status_code == status
+        assert result.headers["vary"] == "Origin", (path, headers)
+        echoed = result.headers.get("access-control-allow-origin")
+        assert echoed == headers.get("Origin"), (path, headers)
+
+
+def test_errors_with_an_origin_vary_on_it(settings: Settings, png_bytes: bytes) -> None:
+    def broken(*args: object, **kwargs: object) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    client = falcon.testing.TestClient(
+        create_app(settings, analyzer=Analyzer(settings, pipeline=broken))
+    )
+    body, headers = multipart([("image", png_bytes, "image/png")])
+    result = client.simulate_post(UPLOAD, body=body, headers={**headers, "Origin": "https://b.example"})
+    assert result.status_code == 500
+    assert result.headers["access-control-allow-origin"] == "https://b.example"
+    assert result.headers["vary"] == "Origin"
 
 
 # --- URL endpoint ----------------------------------------------------------------------------
@@ -515,6 +586,59 @@ def test_url_cache_skips_the_download(url_client: falcon.testing.TestClient, ori
     url = f"{origin.base}/image.png"
     assert [post_url(url_client, url).json["cached"] for _ in range(3)] == [False, True, True]
     assert origin.hits["/image.png"] == 1
+
+
+def test_uploading_the_text_of_a_cached_url_is_not_a_hit(
+    url_client: falcon.testing.TestClient, origin: Any
+) -> None:
+    """Upload and URL results live in separate key spaces: the bytes of a URL's text, uploaded,
+    are analysed as what they are (not an image), never answered with that URL's result."""
+    url = f"{origin.base}/image.png"
+    assert post_url(url_client, url).json["cached"] is False
+    assert post_url(url_client, url).json["cached"] is True
+    result = upload(url_client, url.encode())
+    assert result.status_code == 400
+    assert result.json == {
+        "detail": {"error": "Invalid or corrupted image file", "details": "not a JPEG or PNG image"}
+    }
+
+
+def test_an_uploaded_image_is_not_a_hit_for_its_url(
+    url_client: falcon.testing.TestClient, origin: Any, png_bytes: bytes
+) -> None:
+    assert upload(url_client, png_bytes).json["cached"] is False
+    assert post_url(url_client, f"{origin.base}/image.png").json["cached"] is False
+    assert upload(url_client, png_bytes).json["cached"] is True
+
+
+@pytest.mark.parametrize(
+    "path", ["/named/café.png", "/named/x.png?q=ü", "/named/日本 語.png?q=a b&r=ü", "/redirect-utf8"]
+)
+def test_url_with_non_ascii_characters(
+    url_client: falcon.testing.TestClient, origin: Any, png_bytes: bytes, path: str
+) -> None:
+    result = post_url(url_client, origin.base + path, metrics="brightness")
+    assert result.status_code == 200, result.text
+    assert result.json["average_luminance"] == image_insights.analyze(png_bytes)["average_luminance"]
+
+
+def test_url_with_an_idn_host(settings: Settings, origin: Any, png_bytes: bytes) -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    allowed = dataclasses.replace(settings, resolver=resolver,
+                                  url_fetch_allowlist=frozenset({f"xn--bcher-kva.test:{origin.port}"}))  # fmt: skip
+    client = falcon.testing.TestClient(create_app(allowed))
+    result = post_url(client, f"http://Bücher.test:{origin.port}/named/ü.png")
+    assert result.status_code == 200, result.text
+    assert asked == ["xn--bcher-kva.test"]
+    # Errors echo the host in its ASCII form, and nothing after it.
+    missing = post_url(client, f"http://Bücher.test:{origin.port}/missing/ü?secret=ü")
+    assert missing.json == {"detail": {"error": "Failed to download image from URL", "status_code": 404,
+                                       "url": f"http://xn--bcher-kva.test:{origin.port}"}}  # fmt: skip
 
 
 def test_url_content_type_case_insensitive(url_client: falcon.testing.TestClient, origin: Any) -> None:

@@ -18,7 +18,8 @@ from live_server import LiveServer, running_service
 from origin import Origin
 from prometheus_client.parser import text_string_to_metric_families
 
-from image_insights.metrics import refusal_reason
+from image_insights import http_errors
+from image_insights.metrics import METHODS, OTHER, REFUSAL_REASONS, STATUSES, refusal_reason
 
 UPLOAD = "/v1/image/analysis"
 URL = "/v1/image/analysis/url"
@@ -94,6 +95,78 @@ def test_unknown_paths_share_one_label(client: falcon.testing.TestClient) -> Non
     requests = "image_insights_http_requests_total"
     assert value(samples, requests, endpoint="unmatched", method="GET", status="404") == 3
     assert not any("nope" in str(labels) for _, labels in samples)
+
+
+def count_of(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of `name` over every series that has these labels, whatever its others."""
+    return sum(
+        number for (sample, pairs), number in samples.items()
+        if sample == name and labels.items() <= dict(pairs).items()
+    )  # fmt: skip
+
+
+def label_values(samples: Samples, name: str, label: str) -> set[str]:
+    return {dict(labels)[label] for sample, labels in samples if sample == name}
+
+
+# The test client's WSGI validator warns about any method it does not know: that is the point.
+@pytest.mark.filterwarnings("ignore:Unknown REQUEST_METHOD")
+def test_made_up_methods_share_one_label(client: falcon.testing.TestClient) -> None:
+    for index in range(300):
+        client.simulate_request(f"BREW{index}", "/health")
+        client.simulate_request(f"X-{index}", f"/nope/{index}")
+    samples = parse(client.simulate_get("/metrics").text)
+    requests = "image_insights_http_requests_total"
+    assert label_values(samples, requests, "method") <= METHODS | {OTHER}
+    assert label_values(samples, requests, "status") <= STATUSES
+    assert count_of(samples, requests, endpoint="/health", method=OTHER) == 300
+    assert count_of(samples, requests, endpoint="unmatched", method=OTHER) == 300
+    # 300 made-up methods on two paths, then the scrape: at most a handful of series.
+    assert len([key for key in samples if key[0] == requests]) <= 4
+
+
+@pytest.mark.filterwarnings("ignore:Unknown REQUEST_METHOD")
+def test_every_label_of_a_response_comes_from_its_fixed_set(
+    client: falcon.testing.TestClient, png_bytes: bytes
+) -> None:
+    body, headers = multipart([("image", png_bytes, "image/png")])
+    for method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW", "get"):
+        client.simulate_request(method, UPLOAD, body=body, headers=headers)
+    samples = parse(client.simulate_get("/metrics").text)
+    requests = "image_insights_http_requests_total"
+    assert label_values(samples, requests, "method") == {
+        "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", OTHER
+    }  # fmt: skip
+    assert label_values(samples, requests, "status") <= STATUSES
+
+
+#: One of each of the contract's error bodies.
+EVERY_REFUSAL = [
+    http_errors.missing_image(),
+    http_errors.invalid_metrics(["x"]),
+    http_errors.invalid_edge_mode("x"),
+    *(http_errors.unsupported_type("x", from_url=url) for url in (False, True)),
+    *(http_errors.too_large(6, 5, from_url=url) for url in (False, True)),
+    *(http_errors.empty_image(from_url=url) for url in (False, True)),
+    http_errors.corrupt_image("x"),
+    http_errors.too_many_pixels(6, 5),
+    http_errors.url_empty(),
+    http_errors.url_bad_scheme(),
+    http_errors.url_not_allowed(),
+    http_errors.download_status(404, "http://x"),
+    http_errors.download_failed("x", "http://x"),
+    http_errors.download_timeout("http://x"),
+    http_errors.processing_timeout(2.0),
+]
+
+
+def test_every_refusal_of_the_contract_has_its_own_reason() -> None:
+    reasons = {refusal_reason(error.body) for error in EVERY_REFUSAL}
+    assert reasons == REFUSAL_REASONS
+
+
+def test_a_refusal_body_outside_the_contract_folds_into_other() -> None:
+    assert refusal_reason({"detail": {"error": "Something new " + "x" * 50}}) == OTHER
 
 
 @pytest.mark.parametrize(
@@ -228,6 +301,24 @@ def test_live_counters_move_by_exactly_the_traffic(
     assert sum(
         after[key] - before.get(key, 0.0) for key in after if key[0] == refused
     ) == 3
+
+
+@pytest.mark.integration
+def test_live_made_up_methods_add_no_series(metered_server: LiveServer) -> None:
+    requests = "image_insights_http_requests_total"
+    series_before = {key for key in scrape(metered_server) if key[0] == requests}
+    conn = http.client.HTTPConnection("127.0.0.1", metered_server.port, timeout=30)
+    try:
+        for index in range(300):
+            conn.request(f"BREW{index}", "/health")
+            conn.getresponse().read()
+    finally:
+        conn.close()
+    after = scrape(metered_server)
+    new_series = {key for key in after if key[0] == requests} - series_before
+    assert {dict(labels)["method"] for _, labels in new_series} <= {OTHER, "GET"}
+    assert len(new_series) <= 2  # (/health, other, its status) and perhaps (/metrics, GET, 200)
+    assert count_of(after, requests, endpoint="/health", method=OTHER) >= 300
 
 
 @pytest.mark.integration

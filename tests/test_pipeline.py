@@ -1,11 +1,15 @@
 """`image_insights.analyze()` end to end: every kind of JPEG and PNG it must read, the size it
-analyses at, its typed errors, and agreement with the reference pipeline
-(tests/reference.py: full decode, RGB, Lanczos, NumPy statistics)."""
+analyses at, the DCT scale a JPEG is decoded at, what is left to Pillow and why, its typed
+errors, and agreement with the reference pipeline (tests/reference.py: full decode, RGB,
+Lanczos, NumPy statistics)."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import features
+from PIL import Image, features
 
 import synthetic
 from image_insights import (
@@ -21,9 +25,12 @@ from image_insights import (
     EmptyImage,
     ImageInsightsError,
     ImageTooLarge,
+    _core,
     analyze,
 )
-from image_insights.imaging import analysis_size, open_image, to_analysis_pixels
+from image_insights._core import analysis_size
+from image_insights.config import Settings
+from image_insights.pipeline import prepare
 from reference import HISTOGRAM_LABELS, reference_analyze, reference_pixels
 
 ALL_METRICS = "brightness,median,histogram"
@@ -68,8 +75,22 @@ def assert_results_close(
 
 #: Rounded to 2 decimals from float64 means computed two ways: equal but for a tie.
 EXACT = {"luminance": 0.011, "median": 0.0, "percent": 0.0, "score": 0}
-#: JPEG draft (DCT-domain) downscaling versus a full decode: a slightly different image.
+#: JPEG DCT-domain downscaling, or another Lanczos implementation, versus a full decode and
+#: Pillow's Lanczos: a slightly different image.
 DOWNSCALED = {"luminance": 0.5, "median": 2.0, "percent": 1.0, "score": 1}
+
+
+def analysed_pixels(data: bytes) -> np.ndarray:
+    """The pixels the statistics of `analyze(data)` are computed on, as (h, w) or (h, w, 3):
+    the decoded image, at the analysis size (PNG, no alpha)."""
+    width, height, layout, pixels = _core.decode_png(data, 10**9)
+    channels = len(layout)
+    target = analysis_size(width, height)
+    if target != (width, height):
+        pixels = _core.resize(pixels, width, height, layout, *target)
+        width, height = target
+    array = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, channels)
+    return array[..., 0] if channels == 1 else array
 
 
 # --- formats ------------------------------------------------------------------------------
@@ -132,17 +153,14 @@ def test_16_bit_grey_rounds_to_the_nearest_8_bit_level() -> None:
     side of 385.5 = 1.5 x 257, 65535 -> 255."""
     levels = np.array([[0, 128, 129, 385, 386, 32896, 65407, 65535]], dtype=np.uint16)
     expected = [0, 0, 1, 1, 2, 128, 255, 255]
-    image = to_analysis_pixels(open_image(synthetic.png16(levels)))
-    assert np.asarray(image).ravel().tolist() == expected
+    assert analysed_pixels(synthetic.png16(levels)).ravel().tolist() == expected
 
 
 def test_16_bit_rgb_gradient_follows_the_samples() -> None:
-    """A 16-bit gradient over the whole range: its luminance tracks the 16-bit values
-    divided by 257 (Pillow keeps the high byte of RGB samples: within one level)."""
+    """A 16-bit gradient over the whole range: every sample scaled, v / 257 rounded."""
     ramp = np.linspace(0, 65535, 256 * 3).astype(np.uint16).reshape(16, 16, 3)
-    expected = (ramp / 257.0) @ np.array([0.2126, 0.7152, 0.0722])
-    result = full_analysis(synthetic.png16(ramp))
-    assert result["average_luminance"] == pytest.approx(expected.mean(), abs=1.0)
+    expected = np.floor(ramp / 257.0 + 0.5).astype(np.uint8)
+    assert np.array_equal(analysed_pixels(synthetic.png16(ramp)), expected)
 
 
 def test_cmyk_jpeg_reads_as_its_rgb_source() -> None:
@@ -209,15 +227,28 @@ def test_analysis_size_is_the_contract_formula(width: int, height: int) -> None:
     assert (new_width, new_height) == (width, height) or max(new_width, new_height) == 512
 
 
+def analysis_size_of(width: int, height: int, jpeg: bool) -> tuple[int, int]:
+    """A JPEG is decoded at `decode_denominator`'s scale: when that image is at most 512
+    px it is analysed as it is, else it is resized to the contract's size."""
+    denominator = _core.decode_denominator(width, height) if jpeg else 1
+    scaled = (-(-width // denominator), -(-height // denominator))
+    return scaled if max(scaled) <= 512 else contract_size(width, height)
+
+
 @pytest.mark.parametrize(
-    ("width", "height"), [(1030, 700), (700, 1030), (2048, 1360), (4000, 30), (513, 513), (1, 1)]
-)
+    ("width", "height"),
+    [(1030, 700), (700, 1030), (2048, 1360), (1920, 1280), (3100, 400), (4000, 30), (513, 513),
+     (1, 1)],
+)  # fmt: skip
 @pytest.mark.parametrize("encode", [synthetic.jpeg, synthetic.png], ids=["jpeg", "png"])
 def test_pixels_analysed_at_the_contract_size(width: int, height: int, encode) -> None:
-    """Including after JPEG draft decoding, which first shrinks by 1/2, 1/4 or 1/8."""
+    """At the contract's size, or a JPEG's scaled size from 384 to 512 px (the threshold
+    study in docs/ALGORITHM.md)."""
     data = encode(synthetic.textured_photo(width, height, seed=width + height))
-    image = to_analysis_pixels(open_image(data))
-    assert image.size == contract_size(width, height)
+    stats = prepare(data).stats
+    assert stats is not None
+    expected = analysis_size_of(width, height, jpeg=encode is synthetic.jpeg)
+    assert (stats.width, stats.height) == expected
     result = analyze(data)
     assert (result["width"], result["height"]) == (width, height)
 
@@ -235,16 +266,17 @@ def test_undownscaled_png_equals_the_reference_exactly() -> None:
     """No resizing, no draft: both pipelines see the same pixels, so every field agrees."""
     data = synthetic.png(PHOTO)
     reference, _, _ = reference_pixels(data)
-    assert np.array_equal(np.asarray(to_analysis_pixels(open_image(data))), reference)
+    assert np.array_equal(analysed_pixels(data), reference)
     for edge_mode in EDGE_MODES:
         expected = reference_analyze(data, ALL_METRICS, edge_mode)
         assert_results_close(full_analysis(data, edge_mode), expected, **EXACT)
 
 
-def test_downscaled_png_equals_the_reference() -> None:
-    """PNG has no draft: both pipelines resize the same decoded pixels with Lanczos."""
+def test_downscaled_png_is_close_to_the_reference() -> None:
+    """The same decoded pixels, resized by fast_image_resize's Lanczos3 and by Pillow's."""
     data = synthetic.png(synthetic.textured_photo(1100, 700, seed=5))
-    assert_results_close(full_analysis(data), reference_analyze(data, ALL_METRICS, "all"), **EXACT)
+    expected = reference_analyze(data, ALL_METRICS, "all")
+    assert_results_close(full_analysis(data), expected, **DOWNSCALED)
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -323,6 +355,114 @@ def test_every_error_shares_one_base_class() -> None:
         assert issubclass(error, ImageInsightsError)
 
 
+# --- JPEGs: the DCT scale, and what is left to Pillow ----------------------------------------
+
+#: A size at each scale: full (at most 512, and 700 whose half is under 384), 1/2, 1/4, 1/8.
+SCALED_SIZES = [(536, 354), (700, 466), (1200, 800), (1920, 1280), (3000, 2000), (3200, 2400)]
+
+
+@pytest.mark.parametrize("size", SCALED_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_the_core_decodes_as_libjpeg_does_at_every_scale(
+    size: tuple[int, int], progressive: bool
+) -> None:
+    """The core's reader and libjpeg through Pillow decode to the same pixels at the same
+    scale (tests/test_jpeg_reader.py), so the whole analysis is equal, field for field."""
+    data = synthetic.jpeg(synthetic.textured_photo(*size, seed=size[0]), progressive=progressive)
+    assert prepare(data).fallback is None
+    without = prepare(data, jpeg_reader=False)
+    assert without.fallback == "disabled"
+    for edge_mode in EDGE_MODES:
+        assert full_analysis(data, edge_mode) == analyze(
+            data, ALL_METRICS, edge_mode, jpeg_reader=False
+        )
+
+
+def test_scaled_jpegs_stay_close_to_the_full_decode() -> None:
+    """The drift the threshold study bounds (docs/ALGORITHM.md): DCT scaling to at least
+    384 px against a full decode and Lanczos to 512."""
+    for size in SCALED_SIZES:
+        data = synthetic.jpeg(synthetic.textured_photo(*size, seed=size[1]), quality=90)
+        expected = reference_analyze(data, ALL_METRICS, "all")
+        assert_results_close(full_analysis(data), expected, **DOWNSCALED)
+
+
+def test_the_scale_is_the_smallest_covering_the_threshold() -> None:
+    assert _core.DCT_SCALING_MIN_SIDE == 384
+    # ceil(side / d) >= 384: from 767 px at 1/2, 1533 px at 1/4, 3065 px at 1/8.
+    cases = {(536, 354): 1, (766, 500): 1, (767, 500): 2, (1532, 900): 2, (1533, 900): 4,
+             (3064, 2000): 4, (3065, 2000): 8, (2000, 5000): 8}  # fmt: skip
+    for (width, height), denominator in cases.items():
+        assert _core.decode_denominator(width, height) == denominator, (width, height)
+
+
+def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PPM")
+    return subprocess.run(
+        ["cjpeg", *args], input=buffer.getvalue(), capture_output=True, check=True
+    ).stdout
+
+
+needs_cjpeg = pytest.mark.skipif(
+    shutil.which("cjpeg") is None, reason="cjpeg (libjpeg-turbo-progs) is not installed"
+)
+
+
+def test_cmyk_is_left_to_pillow() -> None:
+    data = synthetic.cmyk_jpeg(synthetic.textured_photo(1600, 900, seed=4))
+    assert prepare(data).fallback == "cmyk"
+    assert_results_close(
+        full_analysis(data), analyze(synthetic.png(synthetic.textured_photo(1600, 900, seed=4)),
+                                     ALL_METRICS, "all"), **DOWNSCALED
+    )  # fmt: skip
+
+
+@needs_cjpeg
+def test_arithmetic_coding_is_left_to_pillow_at_the_same_scale() -> None:
+    pixels = synthetic.textured_photo(1920, 1280, seed=6)
+    arithmetic, huffman = cjpeg(pixels, "-arithmetic"), cjpeg(pixels)
+    assert prepare(arithmetic).fallback == "coding"
+    # The same coefficients, entropy-coded two ways: the same analysis.
+    assert full_analysis(arithmetic) == full_analysis(huffman)
+
+
+@needs_cjpeg
+def test_an_incomplete_progression_is_left_to_pillow(tmp_path: Path) -> None:
+    """Coefficients never sent: libjpeg smooths the blocks, the core would not."""
+    script = tmp_path / "scans.txt"
+    script.write_text("0,1,2: 0-0, 0, 0;\n0: 1-5, 0, 0;\n")
+    data = cjpeg(synthetic.textured_photo(900, 600, seed=2), "-scans", str(script))
+    assert prepare(data).fallback == "smoothing"
+    result = full_analysis(data)
+    assert (result["width"], result["height"]) == (900, 600)
+
+
+def test_damaged_jpegs_are_left_to_pillow_or_refused_never_a_crash() -> None:
+    data = synthetic.jpeg(synthetic.textured_photo(3200, 2000, seed=9), quality=90)
+    rng = np.random.default_rng(0)
+    cases = [data[: len(data) // 2], data[: len(data) - 2], data[:700] + b"\xff\xd9"]
+    for _ in range(6):
+        damaged = bytearray(data)
+        for at in rng.integers(200, len(data), size=8):
+            damaged[at] = int(rng.integers(0, 256))
+        cases.append(bytes(damaged))
+    reasons = set()
+    for case in cases:
+        try:
+            reasons.add(prepare(case).fallback)
+            result = analyze(case, ALL_METRICS)
+        except CorruptImage:
+            continue
+        assert result["width"] == 3200
+    assert "damaged" in reasons
+
+
+def test_the_setting_switches_the_reader_off() -> None:
+    assert Settings().jpeg_fast_path is True
+    assert Settings.from_env({"JPEG_FAST_PATH": "false"}).jpeg_fast_path is False
+
+
 # --- the imaging library ------------------------------------------------------------------
 
 
@@ -350,6 +490,7 @@ def _real_photos() -> list[Any]:
 @pytest.mark.parametrize("path", _real_photos())
 def test_real_photo_is_close_to_the_reference_pipeline(path: Path) -> None:
     data = path.read_bytes()
+    assert full_analysis(data) == analyze(data, ALL_METRICS, "all", jpeg_reader=False)
     declared = re.search(r"(\d+)x(\d+)", path.name)
     for edge_mode in EDGE_MODES:
         result = full_analysis(data, edge_mode)

@@ -1,5 +1,5 @@
 """The Rust PNG decoder (`_core.decode_png`) against Pillow's decode converted by today's rules
-(imaging.py): exact pixels for every colour type, bit depth, interlacing, tRNS kind and odd
+(tests/reference.py): exact pixels for every colour type, bit depth, interlacing, tRNS kind and odd
 size; 16-bit samples against floor(v / 257 + 1/2) computed from the stored samples; and
 typed errors for damaged CRCs, cut files, broken deflate data, bad filter bytes and bombs."""
 
@@ -14,8 +14,8 @@ from PIL import Image
 
 import png_files
 import synthetic
-from image_insights import CorruptImage, _core
-from image_insights.imaging import _alpha_channel, _to_l_or_rgb, check_png_crcs
+from image_insights import _core
+from reference import pillow_alpha, pillow_l_or_rgb, png_crc_error
 from png_files import GREY, GREY_ALPHA, PALETTE, RGB, RGBA, Case
 
 LAYOUTS = {(1, False): "L", (1, True): "LA", (3, False): "RGB", (3, True): "RGBA"}
@@ -35,12 +35,12 @@ def narrowed(samples: np.ndarray) -> np.ndarray:
 
 
 def pillow_pixels(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
-    """Pillow's decode by imaging.py's rules: the L or RGB channels, and the alpha channel
+    """Pillow's decode by the service's conversion rules (tests/reference.py): the L or RGB channels, and the alpha channel
     when the image has one."""
     image = Image.open(io.BytesIO(data))
     image.load()
-    colour = np.asarray(_to_l_or_rgb(image))
-    alpha = _alpha_channel(image)
+    colour = np.asarray(pillow_l_or_rgb(image))
+    alpha = pillow_alpha(image)
     colour = colour[..., None] if colour.ndim == 2 else colour
     return colour, None if alpha is None else np.asarray(alpha)
 
@@ -135,7 +135,7 @@ def test_every_filter_type_at_every_pixel_width(colour_type: int, depth: int) ->
 
 
 def test_16_bit_grey_matches_todays_rule_for_every_level() -> None:
-    """All 65536 levels through Pillow's I;16 and imaging.py's scaling, and through the core."""
+    """All 65536 levels through Pillow's I;16 and the reference scaling, and through the core."""
     levels = np.arange(65536, dtype=np.uint16).reshape(256, 256)
     data = synthetic.png16(levels)
     colour, _ = pillow_pixels(data)
@@ -203,22 +203,27 @@ def test_the_file_with_every_chunk_decodes() -> None:
 )
 def test_a_bad_crc_in_any_chunk_names_it_as_today(kind: bytes) -> None:
     damaged = png_files.with_bad_crc(EVERY_CHUNK, kind)
-    with pytest.raises(CorruptImage) as today:
-        check_png_crcs(damaged)
-    with pytest.raises(ValueError) as core:
+    reason = png_crc_error(damaged)
+    assert reason == f"bad CRC in {kind.decode() if kind.isalpha() else 'a'} chunk"
+    with pytest.raises(_core.DecodeError) as core:
         _core.decode_png(damaged, NO_LIMIT)
-    assert str(core.value) == f"malformed PNG: {today.value.reason}"
-    assert today.value.reason == f"bad CRC in {kind.decode() if kind.isalpha() else 'a'} chunk"
+    assert str(core.value) == f"malformed PNG: {reason}"
 
 
 @pytest.mark.parametrize("interlace", [False, True])
 def test_every_cut_point_is_an_error(interlace: bool) -> None:
-    """Each prefix of a complete file (shorter than the whole) fails with a reason."""
+    """Each prefix of a complete file that ends before its last IDAT chunk does fails with a
+    reason; one cut inside the IEND trailer holds every pixel and decodes, as browsers and
+    Pillow decode it."""
     data = png_files.generated(RGB, 16, 11, 9, interlace=interlace, seed=3).data
     data = png_files.with_chunks_before_idat(data, (png_files.chunk(b"tEXt", b"a\x00b"),))
-    for cut in range(len(data)):
+    trailer = data.rindex(b"IEND") - 4
+    for cut in range(trailer):
         with pytest.raises(ValueError, match="^malformed PNG: "):
             _core.decode_png(data[:cut], NO_LIMIT)
+    whole = _core.decode_png(data, NO_LIMIT)
+    for cut in range(trailer, len(data)):
+        assert _core.decode_png(data[:cut], NO_LIMIT) == whole
     assert decoded(data)[0] == "RGB"
 
 
@@ -281,15 +286,14 @@ def test_broken_pixel_data_with_valid_crcs_is_refused_as_pillow_refuses_it() -> 
 def test_bombs_are_refused_from_the_header(width: int, height: int) -> None:
     """The pixel limit comes first: nothing is decoded (or allocated) for these."""
     data = synthetic.png_header_only(width, height, bit_depth=16, colour_type=synthetic.PNG_RGBA)
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(_core.PixelLimitError) as caught:
         _core.decode_png(data, 50_000_000)
-    assert str(caught.value) == (
-        f"PNG of {width}x{height} pixels exceeds the limit of 50000000 pixels"
-    )
+    assert caught.value.args == (width * height, 50_000_000)
 
 
 def test_the_limit_is_inclusive() -> None:
     data = png_files.assemble(png_files.ihdr(100, 10, 8, GREY), zlib.compress(b"\x00" * 101 * 10))
     assert _core.decode_png(data, 1000)[:3] == (100, 10, "L")
-    with pytest.raises(ValueError, match="exceeds the limit of 999 pixels"):
+    with pytest.raises(_core.PixelLimitError) as caught:
         _core.decode_png(data, 999)
+    assert caught.value.args == (1000, 999)

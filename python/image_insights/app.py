@@ -23,7 +23,7 @@ from .docs import DocsPage, OpenApiDocument
 from .errors import CorruptImage, EmptyImage, ImageTooLarge, InvalidEdgeMode, InvalidMetrics
 from .fetch import Fetcher
 from .metrics import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
-from .resources import Health, Root, UploadAnalysis, UrlAnalysis
+from .resources import Health, Ready, Root, UploadAnalysis, UrlAnalysis
 
 log = logging.getLogger("image_insights")
 access_log = logging.getLogger("image_insights.access")
@@ -68,6 +68,19 @@ class RequestContext:
             _CACHE_LABELS[req.context.get("cache_hit")],
             req.context.request_id,
         )
+
+
+class VaryOnOrigin:
+    """`Vary: Origin` on every answer. The CORS middleware echoes the caller's origin, so a
+    shared cache must keep one copy per origin, and must not hand a copy made for a request
+    without an Origin (no CORS headers) to a page that needs them."""
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        varies = [name.strip().lower() for name in (resp.get_header("Vary") or "").split(",")]
+        if "origin" not in varies and "*" not in varies:
+            resp.append_header("Vary", "Origin")
 
 
 def _render(resp: falcon.Response, error: http_errors.ApiError) -> None:
@@ -140,6 +153,7 @@ def create_app(
         falcon.CORSMiddleware(
             allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
         ),
+        VaryOnOrigin(),
     ]
     app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
@@ -154,6 +168,7 @@ def create_app(
 
     app.add_route("/", Root(__version__))
     app.add_route("/health", Health(__version__))
+    app.add_route("/ready", Ready(__version__))
     app.add_route("/v1/image/analysis", UploadAnalysis(settings, analyzer, cache))
     app.add_route("/v1/image/analysis/url", UrlAnalysis(settings, analyzer, cache, fetcher))
     app.add_route("/openapi.json", OpenApiDocument(__version__))

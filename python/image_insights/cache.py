@@ -13,17 +13,25 @@ from typing import Any
 
 
 def upload_key(image: bytes, metrics: Iterable[str], edge_mode: str | None) -> str:
-    return _key(image, metrics, edge_mode)
+    return _key(b"upload", image, metrics, edge_mode)
 
 
 def url_key(url: str, metrics: Iterable[str], edge_mode: str | None) -> str:
-    return _key(url.encode("utf-8"), metrics, edge_mode)
+    return _key(b"url", url.encode("utf-8"), metrics, edge_mode)
 
 
-def _key(subject: bytes, metrics: Iterable[str], edge_mode: str | None) -> str:
-    digest = hashlib.blake2b(subject, digest_size=32)
-    digest.update(b"|" + ",".join(sorted(metrics)).encode("ascii"))
-    digest.update(b"|" + (edge_mode or "").encode("ascii"))
+def _key(domain: bytes, subject: bytes, metrics: Iterable[str], edge_mode: str | None) -> str:
+    """BLAKE2b over length-prefixed fields: the domain (upload or url) first, so that the two
+    key spaces never meet, then the subject, the sorted metrics and the edge mode. With every
+    field framed by its length, no two different inputs hash the same bytes."""
+    digest = hashlib.blake2b(digest_size=32)
+    names = sorted(metrics)
+    fields = [domain, subject, len(names).to_bytes(8, "big"), *(n.encode("ascii") for n in names)]
+    # An absent edge mode is a field of its own, never the same as any mode's name.
+    fields.append(b"\x00" if edge_mode is None else b"\x01" + edge_mode.encode("ascii"))
+    for field in fields:
+        digest.update(len(field).to_bytes(8, "big"))
+        digest.update(field)
     return digest.hexdigest()
 
 

@@ -20,7 +20,7 @@ import orjson
 
 from . import __version__
 from .errors import CorruptImage, ImageInsightsError
-from .imaging import HISTOGRAM_RANGES, analyze, sniff_format
+from .pipeline import HISTOGRAM_RANGES, analyze, sniff_format
 from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
 
 #: Exit statuses: every input analysed; at least one failed; the command line was wrong.

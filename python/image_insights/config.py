@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .imaging import DEFAULT_MAX_PIXELS
+from .limits import DEFAULT_MAX_PIXELS, MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
 
 #: getaddrinfo-shaped resolver: (host, port) -> addresses as strings.
 Resolver = Callable[[str, int], list[str]]
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-#: Analysis and download each have this long before the request is answered with 504/408.
-TIME_LIMIT_SECONDS = 2.0
+#: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
+#: before a body is refused from its Content-Length alone.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 N = TypeVar("N", int, float)
@@ -55,6 +55,18 @@ class Settings:
     processing_timeout_seconds: float = TIME_LIMIT_SECONDS
     download_timeout_seconds: float = TIME_LIMIT_SECONDS
     max_redirects: int = 5
+    #: URL downloads one worker runs at once; one more is answered at once (400, "too many
+    #: downloads in progress"), so slow origins never hold more than these request threads.
+    max_concurrent_downloads: int = 16
+    #: Name lookups one worker runs at once, each in a thread of its own; a lookup that
+    #: hangs holds one until the C library gives up, and one more is refused at once.
+    max_concurrent_lookups: int = 64
+    #: The serving worker (serving/worker.py): a request's head and body must have arrived
+    #: this long after its first byte (else 408 and the connection closes).
+    request_read_timeout_seconds: float = 30.0
+    #: Bytes of requests still arriving that one worker holds in memory at most; a body
+    #: beyond it is read by a request thread instead, under the same deadline.
+    request_buffer_bytes: int = 64 * 1024 * 1024
     resolver: Resolver = field(default=system_resolver, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -72,6 +84,11 @@ class Settings:
             jpeg_fast_path=_bool(env, "JPEG_FAST_PATH", True),
             analysis_threads=_int(env, "ANALYSIS_THREADS", 4, minimum=1, maximum=256),
             url_fetch_allowlist=_allowlist(env.get("URL_FETCH_ALLOWLIST", "")),
+            max_concurrent_downloads=_int(env, "URL_FETCH_CONCURRENCY", 16, minimum=1),
+            request_read_timeout_seconds=_float(
+                env, "REQUEST_READ_TIMEOUT_SECONDS", 30.0, minimum=0.1
+            ),
+            request_buffer_bytes=_int(env, "REQUEST_BUFFER_BYTES", 64 * 1024 * 1024, minimum=0),
         )
 
 

@@ -45,3 +45,17 @@ class ImageTooLarge(ImageInsightsError):
         super().__init__(f"{pixels} pixels exceed the limit of {max_pixels}")
         self.pixels = pixels
         self.max_pixels = max_pixels
+
+
+class AnalysisTimeout(ImageInsightsError):
+    """The analysis ran out of the time it was given (the service's 2-second limit)."""
+
+    def __init__(self) -> None:
+        super().__init__("the analysis ran out of time")
+
+
+class InternalError(ImageInsightsError):
+    """A bug in the core (a panic), contained: this image fails, the process goes on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

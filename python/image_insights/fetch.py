@@ -3,24 +3,40 @@
 Each hop (the URL and every redirect) is vetted the same way: the host is resolved here,
 every address it resolves to must be public, and the connection then goes to that vetted
 address (the Host header and TLS SNI keep the name), so a second DNS answer cannot switch it.
-Numeric hosts in any spelling other than a plain dotted quad are refused outright. One
-deadline covers the whole download; the body is streamed with the size cap.
+Numeric hosts in any spelling other than a plain dotted quad are refused outright.
+
+URLs are encoded as browsers encode them before anything else (an internationalised host
+in its IDNA form, non-ASCII and unsafe characters of the path and query percent-encoded),
+so vetting, resolution and the request all see the same ASCII host.
+
+One deadline covers the whole download, from the name lookup and the connection to the
+last byte of the body: every read and write of the HTTP exchange gets what is left of it,
+so an origin that sends its status line, headers, interim responses, chunk sizes or
+trailers a byte at a time is cut off when it passes. The body is streamed with the size
+cap. A worker runs a bounded number of downloads and of name lookups at once, and answers
+at once when they are all taken, so slow origins and hanging lookups cannot hold every
+thread or keep an instant lookup waiting.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import re
 import socket
 import ssl
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urljoin, urlsplit
+
+import idna
 
 from . import http_errors
-from .config import Settings
+from .config import Resolver, Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -40,14 +56,22 @@ _NEVER_PUBLIC = tuple(
                 "192.88.99.0/24", "::/96", "fec0::/10")
 )  # fmt: skip
 _USER_AGENT = "image-insights-fetch/1.0"
-
-# Name resolution can block far past the deadline inside the C library; it runs here so the
-# request can stop waiting for it.
-_resolver_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve")
+#: What the WHATWG URL standard percent-encodes in the path and in the query of an http(s)
+#: URL, besides C0 controls, space and every non-ASCII character: all other printable ASCII
+#: (reserved characters and '%' included) is kept as it is.
+_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"#<>?`{}')
+_QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\"#<>'")
+#: The WHATWG URL standard's forbidden host code points (after percent-decoding), besides
+#: controls; ':' is left to IPv6 literals.
+_FORBIDDEN_IN_HOST = frozenset(" #%/<>?@[\\]^|")
 
 
 class _Timeout(Exception):
     """The overall download deadline passed."""
+
+
+class _Busy(Exception):
+    """Every download or name lookup slot of this worker is taken."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +86,65 @@ class Target:
 
 
 def redact(url: str) -> str:
-    """scheme://host[:port] of a URL: all that is ever logged or echoed of it."""
+    """scheme://host[:port] of a URL: all that is ever logged or echoed of it (the host in
+    its IDNA form when it has one)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
         return "<invalid url>"
+    try:
+        host = ascii_host(host)
+    except ValueError:
+        pass
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port else "")
+
+
+def ascii_host(host: str) -> str:
+    """The host as a browser puts it on the wire: percent-escapes decoded (as UTF-8), then a
+    name with non-ASCII characters in its IDNA form (UTS #46 mapping, non-transitional:
+    fullwidth letters and digits become ASCII, 'ß' stays 'ß'), lower case. IPv6 literals
+    (which urlsplit gives without their brackets) are left as they are. Raises ValueError
+    for a name that IDNA refuses or that holds a character no host may hold."""
+    if ":" in host:
+        return host
+    if "%" in host:
+        try:
+            host = unquote_to_bytes(host).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("percent-escapes that are not UTF-8") from None
+    if host.isascii():
+        name = host.lower()
+    else:
+        try:
+            name = idna.encode(host.rstrip("."), uts46=True).decode("ascii")
+        except UnicodeError as exc:  # idna.IDNAError is a UnicodeError
+            raise ValueError(str(exc)) from None
+    if any(c in _FORBIDDEN_IN_HOST or not c.isprintable() for c in name):
+        raise ValueError("a character no host may hold")
+    return name
+
+
+def encoded_target(path: str, query: str) -> str:
+    """Path and query percent-encoded as the WHATWG URL standard does for http(s): non-ASCII
+    characters as their UTF-8 bytes (bytes that are not UTF-8, kept as surrogate escapes
+    from a redirect's Location, as themselves), existing escapes left alone."""
+    target = quote(path or "/", safe=_PATH_SAFE, errors="surrogateescape")
+    if query:
+        target += "?" + quote(query, safe=_QUERY_SAFE, errors="surrogateescape")
+    return target
+
+
+def location_text(value: str) -> str:
+    """A Location header as the text its sender meant: http.client decodes header bytes as
+    Latin-1, browsers read a Location as UTF-8 (bytes that are not, kept as they were)."""
+    try:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value
 
 
 def has_http_scheme(url: str) -> bool:
@@ -113,25 +186,34 @@ class Fetcher:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._downloads = threading.BoundedSemaphore(settings.max_concurrent_downloads)
+        self._lookups = _Lookups(settings.resolver, settings.max_concurrent_lookups)
 
     def fetch(self, url: str) -> bytes:
         settings = self._settings
         redacted = redact(url)
         deadline = settings.clock() + settings.download_timeout_seconds
-        current = url.strip()
+        if not self._downloads.acquire(blocking=False):
+            raise http_errors.download_failed("too many downloads in progress", redacted)
         try:
-            for _hop in range(settings.max_redirects + 1):
-                target = self._vet(current, deadline, redacted)
-                location, data = self._get(target, deadline, redacted)
-                if location is None:
-                    return data
-                current = urljoin(current, location)
-                if not has_http_scheme(current):
-                    raise http_errors.url_bad_scheme()
+            return self._follow(url.strip(), deadline, redacted)
         except _Timeout:
             raise http_errors.download_timeout(redacted) from None
+        finally:
+            self._downloads.release()
+
+    def _follow(self, url: str, deadline: float, redacted: str) -> bytes:
+        current = url
+        for _hop in range(self._settings.max_redirects + 1):
+            target = self._vet(current, deadline, redacted)
+            location, data = self._get(target, deadline, redacted)
+            if location is None:
+                return data
+            current = urljoin(current, location_text(location))
+            if not has_http_scheme(current):
+                raise http_errors.url_bad_scheme()
         raise http_errors.download_failed(
-            f"too many redirects (more than {settings.max_redirects})", redacted
+            f"too many redirects (more than {self._settings.max_redirects})", redacted
         )
 
     def _remaining(self, deadline: float) -> float:
@@ -147,13 +229,15 @@ class Fetcher:
         except ValueError:
             raise http_errors.download_failed("the URL is malformed", redacted) from None
         scheme = parts.scheme.lower()
-        host = (parts.hostname or "").rstrip(".")
+        try:
+            host = ascii_host((parts.hostname or "").rstrip(".")).rstrip(".")
+        except ValueError:
+            reason = "the URL's host is not a valid name"
+            raise http_errors.download_failed(reason, redacted) from None
         if not host:
             raise http_errors.download_failed("the URL has no host", redacted)
         port = port or (443 if scheme == "https" else 80)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
+        path = encoded_target(parts.path, parts.query)
         allowlisted = self._allowlisted(host, port)
 
         try:
@@ -176,11 +260,13 @@ class Fetcher:
         return host in allow or name in allow or f"{name}:{port}" in allow
 
     def _resolve(self, host: str, port: int, deadline: float, redacted: str) -> list[IPAddress]:
-        future = _resolver_pool.submit(self._settings.resolver, host, port)
         try:
-            names = future.result(timeout=self._remaining(deadline))
+            names = self._lookups.resolve(host, port, self._remaining(deadline))
         except FutureTimeout:
             raise _Timeout() from None
+        except _Busy:
+            reason = "too many name lookups in progress"
+            raise http_errors.download_failed(reason, redacted) from None
         except (OSError, UnicodeError):
             raise http_errors.download_failed("could not resolve the host", redacted) from None
         addresses = []
@@ -196,6 +282,7 @@ class Fetcher:
     def _get(self, target: Target, deadline: float, redacted: str) -> tuple[str | None, bytes]:
         """Requests one hop. Returns (redirect location, b"") or (None, body)."""
         conn = self._connect(target, deadline, redacted)
+        response: http.client.HTTPResponse | None = None
         try:
             try:
                 conn.request(
@@ -213,8 +300,10 @@ class Fetcher:
             if response.status != 200:
                 raise http_errors.download_status(response.status, redacted)
             self._check_headers(response)
-            return None, self._read_body(conn, response, deadline, redacted)
+            return None, self._read_body(response, deadline, redacted)
         finally:
+            if response is not None:
+                response.close()
             conn.close()
 
     def _connect(
@@ -230,6 +319,9 @@ class Fetcher:
         conn: http.client.HTTPConnection
         if target.scheme == "https":
             context = ssl.create_default_context()
+            # The handshake as a whole is bounded by the socket's timeout, set to what is
+            # left of the deadline.
+            sock.settimeout(self._remaining(deadline))
             try:
                 sock = context.wrap_socket(sock, server_hostname=target.host)
             except (TimeoutError, socket.timeout):
@@ -242,8 +334,8 @@ class Fetcher:
         else:
             conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
         # The socket is already connected to the vetted address: http.client must not
-        # resolve the name again.
-        conn.sock = sock
+        # resolve the name again. Every read and write on it ends by the deadline.
+        conn.sock = _DeadlineSocket(sock, deadline, self._settings.clock)
         return conn
 
     def _check_headers(self, response: http.client.HTTPResponse) -> None:
@@ -257,18 +349,12 @@ class Fetcher:
             raise http_errors.too_large(int(length), limit, from_url=True)
 
     def _read_body(
-        self,
-        conn: http.client.HTTPConnection,
-        response: http.client.HTTPResponse,
-        deadline: float,
-        redacted: str,
+        self, response: http.client.HTTPResponse, deadline: float, redacted: str
     ) -> bytes:
         limit = self._settings.max_upload_bytes
         chunks: list[bytes] = []
         size = 0
         while True:
-            if conn.sock is not None:
-                conn.sock.settimeout(self._remaining(deadline))
             try:
                 chunk = response.read1(_CHUNK)
             except (TimeoutError, socket.timeout):
@@ -285,6 +371,110 @@ class Fetcher:
         if size == 0:
             raise http_errors.empty_image(from_url=True)
         return b"".join(chunks)
+
+
+class _Lookups:
+    """Name lookups for one worker, each in a thread of its own, at most `limit` at once.
+
+    getaddrinfo cannot be interrupted: a lookup that hangs keeps its thread until the C
+    library gives up. A shared pool would queue every later lookup behind the hanging
+    ones; here an instant lookup is never kept waiting, a request waits for its own lookup
+    no longer than its deadline, and when `limit` lookups are still running (all of them
+    hanging, most likely) the next one is refused at once instead of starting one more
+    thread."""
+
+    def __init__(self, resolver: Resolver, limit: int) -> None:
+        self._resolver = resolver
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def resolve(self, host: str, port: int, timeout: float) -> list[str]:
+        """The resolver's answer; raises FutureTimeout after `timeout` seconds, _Busy when
+        every slot is taken, or what the resolver raised."""
+        if not self._slots.acquire(blocking=False):
+            raise _Busy()
+        answer: Future[list[str]] = Future()
+
+        def run() -> None:
+            try:
+                answer.set_result(self._resolver(host, port))
+            except Exception as exc:
+                answer.set_exception(exc)
+            finally:
+                self._slots.release()
+
+        threading.Thread(target=run, name="resolve", daemon=True).start()
+        return answer.result(timeout=timeout)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The read side of a _DeadlineSocket, for http.client's buffered reader."""
+
+    def __init__(self, sock: _DeadlineSocket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._sock.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self._sock.reader_closed()
+
+
+class _DeadlineSocket:
+    """A connected socket whose reads and writes must all end by one deadline.
+
+    http.client applies a socket's timeout to each read: an origin sending one byte of its
+    status line, headers, chunk sizes or trailers at a time (or `100 Continue` after `100
+    Continue`) would reset it with every byte. Here each read and write first sets the
+    timeout to what is left of the deadline, and fails at once when nothing is left. It
+    offers what http.client uses of a socket: sendall, makefile("rb") and close, which,
+    as with a real socket's makefile, leaves the connection open while a reader made from
+    it is (http.client closes its connection before it reads an EOF-delimited body)."""
+
+    def __init__(self, sock: socket.socket, deadline: float, clock: Callable[[], float]) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._clock = clock
+        self._readers = 0
+        self._closed = False
+
+    def _arm(self) -> None:
+        remaining = self._deadline - self._clock()
+        if remaining <= 0:
+            raise TimeoutError("the download deadline passed")
+        self._sock.settimeout(remaining)
+
+    def recv_into(self, buffer: bytearray | memoryview, nbytes: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes)
+
+    def sendall(self, data: bytes) -> None:
+        self._arm()
+        self._sock.sendall(data)
+
+    def makefile(self, mode: str = "rb", *args: object, **kwargs: object) -> io.BufferedReader:
+        if mode != "rb":
+            raise ValueError("only reading is supported")
+        self._readers += 1
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Ignored: the deadline sets every operation's timeout."""
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closed and not self._readers:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if not self._readers:
+            self._sock.close()
 
 
 def _describe(exc: BaseException) -> str:

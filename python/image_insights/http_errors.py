@@ -128,3 +128,8 @@ def processing_timeout(timeout_seconds: float) -> ApiError:
 
 def internal_error(request_id: str) -> ApiError:
     return ApiError(500, {"error": "Internal server error", "details": request_id})
+
+
+def not_ready(request_id: str) -> ApiError:
+    """503 from /ready: this process cannot analyse yet (its Rust core failed its check)."""
+    return ApiError(503, {"error": "Service unavailable", "details": request_id})

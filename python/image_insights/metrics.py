@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 import falcon
@@ -26,6 +27,30 @@ MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 #: Label of requests that matched no route (kept to one value, whatever path was asked).
 UNMATCHED = "unmatched"
+#: The one label value for whatever falls outside a label's fixed set (a made-up method, a
+#: status code HTTP does not name, a refusal body the service does not write).
+OTHER = "other"
+#: Every label has a fixed set of values, so no request can add a series: the methods of
+#: RFC 9110 and PATCH; the status codes HTTP names; the refusal reasons of the contract's
+#: error bodies (the `error` of each, as a word).
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+STATUSES = frozenset(str(status.value) for status in HTTPStatus)
+REFUSAL_REASONS = frozenset({
+    "invalid_request", "invalid_metrics_requested", "invalid_edge_mode_requested",
+    "unsupported_image_type", "unsupported_image_type_from_url",
+    "image_exceeds_maximum_allowed_size_5mb", "image_from_url_exceeds_maximum_allowed_size_5mb",
+    "empty_image_file", "downloaded_image_file_is_empty", "invalid_or_corrupted_image_file",
+    "image_dimensions_exceed_the_maximum_allowed_pixel_count", "url_cannot_be_empty",
+    "invalid_url_scheme", "invalid_url", "failed_to_download_image_from_url",
+    "request_timeout_while_downloading_image", "image_processing_timed_out",
+})  # fmt: skip
+
+#: Why the core leaves a JPEG to Pillow (`_core.ImageAnalysis.fallback`).
+FALLBACK_REASONS = frozenset(
+    {"coding", "cmyk", "precision", "smoothing", "unsupported", "damaged", "disabled"}
+)
 
 _NOT_A_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -62,9 +87,17 @@ class ServiceMetrics:
         )
         self.stage_seconds = Histogram(
             "image_insights_stage_duration_seconds",
-            "Time of each pipeline stage: decode (to pixels at analysis size) and analysis",
+            "Time of each pipeline stage: decode (bytes to pixels; for the Pillow fallback, "
+            "its whole run) and analysis (resize, orientation, statistics)",
             ["stage"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.decodes = Counter(
+            "image_insights_decodes",
+            "Images decoded, by decoder (core, or pillow for what the core leaves to libjpeg) "
+            "and the core's reason for leaving it",
+            ["decoder", "reason"],
             registry=self.registry,
         )
         self.refused = Counter(
@@ -77,6 +110,14 @@ class ServiceMetrics:
     def observe_stages(self, seconds_by_stage: Mapping[str, float]) -> None:
         for stage, seconds in seconds_by_stage.items():
             self.stage_seconds.labels(stage).observe(seconds)
+
+    def observe_decode(self, fallback: str | None) -> None:
+        """One image decoded by the core (`fallback` None) or by Pillow, and why."""
+        if fallback is None:
+            self.decodes.labels("core", "-").inc()
+        else:
+            reason = fallback if fallback in FALLBACK_REASONS else OTHER
+            self.decodes.labels("pillow", reason).inc()
 
     def exposition(self) -> bytes:
         """The text format, for this process or, in multiprocess mode, for all workers."""
@@ -96,7 +137,8 @@ def refusal_reason(body: Any) -> str | None:
     if isinstance(detail, list):
         return "invalid_request"
     if isinstance(detail, dict) and isinstance(detail.get("error"), str):
-        return _NOT_A_WORD.sub("_", detail["error"].lower()).strip("_")
+        reason = _NOT_A_WORD.sub("_", detail["error"].lower()).strip("_")
+        return reason if reason in REFUSAL_REASONS else OTHER
     return None
 
 
@@ -118,7 +160,9 @@ class MetricsMiddleware:
     ) -> None:
         metrics = self._metrics
         endpoint = _endpoint(req)
-        metrics.requests.labels(endpoint, req.method, str(resp.status_code)).inc()
+        method = req.method if req.method in METHODS else OTHER
+        status = str(resp.status_code)
+        metrics.requests.labels(endpoint, method, status if status in STATUSES else OTHER).inc()
         started = req.context.get("metrics_started")
         if started is not None:
             metrics.latency.labels(endpoint).observe(time.perf_counter() - started)

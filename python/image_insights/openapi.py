@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import MAX_UPLOAD_BYTES
+from .limits import MAX_UPLOAD_BYTES
 from .http_errors import ALLOWED_TYPES
-from .imaging import ALGORITHM, HISTOGRAM_RANGES
+from .pipeline.fields import ALGORITHM, HISTOGRAM_RANGES
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 _JSON = "application/json"
@@ -113,6 +113,18 @@ def build_openapi(version: str) -> dict[str, Any]:
         "paths": {
             "/": {"get": _info_operation("Service information", "ServiceInfo")},
             "/health": {"get": _info_operation("Health check", "ServiceInfo")},
+            "/ready": {
+                "get": {
+                    "summary": "Readiness: answers once the app and its Rust core are loaded",
+                    "responses": {
+                        "200": _response("Ready to analyse", "Readiness"),
+                        "503": _response(
+                            "The Rust core failed its check (carries the request id)",
+                            "InternalError",
+                        ),
+                    },
+                }
+            },
             "/v1/image/analysis": {"post": upload},
             "/v1/image/analysis/url": {"post": by_url},
             "/openapi.json": {
@@ -161,6 +173,15 @@ def _schemas() -> dict[str, Any]:
                 "service": {"type": "string", "const": "image-insights-api"},
                 "version": {"type": "string"},
                 "status": {"type": "string", "const": "healthy"},
+            },
+        },
+        "Readiness": {
+            "type": "object",
+            "required": ["status", "service", "version"],
+            "properties": {
+                "status": {"type": "string", "const": "ready"},
+                "service": {"type": "string", "const": "image-insights-api"},
+                "version": {"type": "string"},
             },
         },
         "UrlRequest": {

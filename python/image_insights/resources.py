@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import falcon
@@ -13,14 +16,13 @@ from . import cache as cache_keys
 from . import http_errors
 from .analyzer import Analyzer
 from .cache import ResultCache
-from .config import Settings
+from .config import MULTIPART_ALLOWANCE, Settings
 from .fetch import Fetcher, has_http_scheme
 from .options import parse_edge_mode, parse_metrics
 
+log = logging.getLogger("image_insights")
+
 SERVICE_NAME = "image-insights-api"
-#: Multipart framing (boundaries, part headers, small fields) allowed beyond the image limit
-#: before a body is refused from its Content-Length alone.
-MULTIPART_ALLOWANCE = 64 * 1024
 _CHUNK = 64 * 1024
 #: A refused upload up to this size is read and dropped before answering (see _discard_body).
 DISCARD_MAX_BYTES = 16 * 1024 * 1024
@@ -45,6 +47,39 @@ class Health:
         resp.media = self._body
 
 
+def check_core() -> None:
+    """Runs the Rust core on a one-pixel white image; raises if it cannot load or is wrong."""
+    from . import _core
+
+    stats = _core.luminance_stats(b"\xff\xff\xff", 1, 1, "RGB")
+    if stats.pixel_count != 1 or stats.mean != 255.0:
+        raise RuntimeError(f"the Rust core measured a white pixel as {stats.mean}")
+
+
+class Ready:
+    """Readiness, for the platform's start-up probe (/health stays the liveness check).
+
+    Any answer at all means a gunicorn worker has loaded the app; 200 also means the Rust core
+    ran correctly in this process. A failed check answers 503 and is tried again next time; a
+    passed one is not repeated.
+    """
+
+    def __init__(self, version: str, check: Callable[[], None] = check_core) -> None:
+        self._body = {"status": "ready", "service": SERVICE_NAME, "version": version}
+        self._check = check
+        self._checked = False
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self._checked:
+            try:
+                self._check()
+            except Exception:
+                log.exception("readiness check failed (request %s)", req.context.request_id)
+                raise http_errors.not_ready(req.context.request_id) from None
+            self._checked = True
+        resp.media = self._body
+
+
 class _Upload:
     """The `image` part of a multipart body, read up to the size limit."""
 
@@ -57,6 +92,51 @@ class _Upload:
 
 def _is_allowed_type(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in http_errors.ALLOWED_TYPES
+
+
+@contextmanager
+def _reading_the_body(resp: falcon.Response) -> Iterator[None]:
+    """A client that stops sending its body past the server's read deadline (the socket
+    raises TimeoutError) is answered 408, on a connection that then closes."""
+    try:
+        yield
+    except TimeoutError:
+        resp.set_header("Connection", "close")
+        raise falcon.HTTPError(falcon.HTTP_408) from None
+
+
+def _is_chunked(req: falcon.Request) -> bool:
+    """A body framed by Transfer-Encoding: chunked, with no Content-Length (the server has
+    already refused a request that has both)."""
+    coding = (req.get_header("Transfer-Encoding") or "").lower()
+    return req.content_length is None and coding.rstrip(" \t").endswith("chunked")
+
+
+class _ChunkedBody:
+    """A chunked request body read into memory up to `cap` bytes; `size` is what was read
+    (cap + 1 when there was more: the rest is left unread). `broken` when the framing was
+    malformed or the client went away: the bytes are then what arrived before."""
+
+    def __init__(self, req: falcon.Request, resp: falcon.Response, cap: int) -> None:
+        self.broken = False
+        pieces: list[bytes] = []
+        size = 0
+        with _reading_the_body(resp):
+            try:
+                while size <= cap and (piece := req.stream.read(min(_CHUNK, cap + 1 - size))):
+                    pieces.append(piece)
+                    size += len(piece)
+            except TimeoutError:
+                raise
+            except Exception:
+                # The WSGI server raises its own exception types (which this layer does not
+                # import) for malformed chunk sizes, terminators and trailers, and an OSError
+                # for a client gone.
+                self.broken = True
+        self.data = b"".join(pieces)
+        self.size = size
+        if self.broken or size > cap:
+            resp.set_header("Connection", "close")
 
 
 class _AnalysisResource:
@@ -99,8 +179,16 @@ class UploadAnalysis(_AnalysisResource):
             # Refused from the header alone, nothing kept in memory.
             _discard_body(req, resp, length)
             raise http_errors.too_large(length, limit)
+        chunked = None
+        if _is_chunked(req):
+            # No Content-Length to refuse it from: the body is read up to the same bound,
+            # and refused as soon as it passes it, with the bytes read so far.
+            chunked = _ChunkedBody(req, resp, limit + MULTIPART_ALLOWANCE)
+            if chunked.size > limit + MULTIPART_ALLOWANCE:
+                raise http_errors.too_large(chunked.size, limit)
 
-        upload = self._read_image_part(req, limit)
+        with _reading_the_body(resp):
+            upload = self._read_image_part(req, limit, chunked)
         metrics = parse_metrics(req.get_param("metrics"))
         edge_mode = parse_edge_mode(req.get_param("edge_mode"))
         if not _is_allowed_type(upload.content_type):
@@ -120,16 +208,26 @@ class UploadAnalysis(_AnalysisResource):
         )
 
     @staticmethod
-    def _read_image_part(req: falcon.Request, limit: int) -> _Upload:
-        """Streams the first `image` part, keeping at most limit + 1 bytes of it.
-        A body that is not multipart, or that breaks off, has no image part (422)."""
+    def _read_image_part(
+        req: falcon.Request, limit: int, chunked: _ChunkedBody | None
+    ) -> _Upload:
+        """Streams the first `image` part, keeping at most limit + 1 bytes of it; from the
+        request's stream, or from a chunked body already read. A body that is not
+        multipart, or that breaks off, has no image part (422)."""
         media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
-        if media_type != falcon.MEDIA_MULTIPART:
+        if media_type != falcon.MEDIA_MULTIPART or (chunked is not None and chunked.broken):
             # Another media type would be parsed by its own handler (JSON, URL-encoded
             # forms) into something that is not a list of parts.
             raise http_errors.missing_image()
         try:
-            form = req.get_media()
+            if chunked is None:
+                form = req.get_media()
+            else:
+                # The same multipart handler (and its limits) as get_media(), over the bytes
+                # read: Falcon's own parser needs a Content-Length to bound the stream.
+                handler = req.options.media_handlers[falcon.MEDIA_MULTIPART]
+                stream = io.BytesIO(chunked.data)
+                form = handler.deserialize(stream, req.content_type, chunked.size)
             for part in form:
                 if part.name != "image":
                     continue
@@ -157,9 +255,12 @@ def _discard_body(req: falcon.Request, resp: falcon.Response, length: int) -> No
     connection. Larger bodies are not read at all and the connection is closed."""
     if length <= DISCARD_MAX_BYTES:
         deadline = time.monotonic() + DISCARD_MAX_SECONDS
-        while time.monotonic() < deadline:
-            if not req.bounded_stream.read(_CHUNK):
-                return
+        try:
+            while time.monotonic() < deadline:
+                if not req.bounded_stream.read(_CHUNK):
+                    return
+        except TimeoutError:
+            pass  # the refusal is still the answer
     resp.set_header("Connection", "close")
 
 
@@ -172,7 +273,7 @@ class UrlAnalysis(_AnalysisResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         started = time.perf_counter()
-        url, raw_metrics, raw_edge_mode = _parse_url_body(req)
+        url, raw_metrics, raw_edge_mode = _parse_url_body(req, resp)
         metrics = parse_metrics(raw_metrics)
         edge_mode = parse_edge_mode(raw_edge_mode)
         if not url.strip():
@@ -194,9 +295,21 @@ class UrlAnalysis(_AnalysisResource):
         )
 
 
-def _parse_url_body(req: falcon.Request) -> tuple[str, str | None, str | None]:
-    """The URL endpoint's JSON body, validated as the FastAPI service did (422 shapes)."""
-    raw = req.bounded_stream.read(MAX_URL_BODY_BYTES + 1)
+def _parse_url_body(
+    req: falcon.Request, resp: falcon.Response
+) -> tuple[str, str | None, str | None]:
+    """The URL endpoint's JSON body (with a Content-Length or chunked), validated as the
+    FastAPI service did (422 shapes)."""
+    if _is_chunked(req):
+        chunked = _ChunkedBody(req, resp, MAX_URL_BODY_BYTES)
+        if chunked.broken:
+            raise http_errors.validation_error(
+                [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error"}]
+            )
+        raw = chunked.data
+    else:
+        with _reading_the_body(resp):
+            raw = req.bounded_stream.read(MAX_URL_BODY_BYTES + 1)
     if len(raw) > MAX_URL_BODY_BYTES:
         raise http_errors.validation_error(
             [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON body is too large"}]

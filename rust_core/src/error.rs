@@ -39,6 +39,22 @@ pub enum CoreError {
     #[error("malformed JPEG: {0}")]
     JpegMalformed(&'static str),
 
+    /// Bytes that are neither a JPEG nor a PNG.
+    #[error("not a JPEG or PNG image")]
+    NotAnImage,
+
+    /// The header declares more pixels than allowed: refused before anything is decoded.
+    #[error("image of {pixels} pixels exceeds the limit of {max_pixels} pixels")]
+    ImageTooLarge { pixels: u64, max_pixels: u64 },
+
+    /// An image that does not decode; the reason is short and safe to show.
+    #[error("{0}")]
+    Corrupt(String),
+
+    /// More scans than a JPEG may have here: refused before they are decoded.
+    #[error("JPEG has more than {limit} scans")]
+    TooManyScans { limit: usize },
+
     #[error("PNG of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")]
     PngTooLarge { width: usize, height: usize, max_pixels: u64 },
 

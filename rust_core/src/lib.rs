@@ -9,6 +9,8 @@ pub mod error;
 pub mod histogram;
 pub mod jpeg;
 pub mod luminance;
+pub mod orientation;
+pub mod pipeline;
 pub mod pixels;
 pub mod png;
 pub mod quantiles;

@@ -69,8 +69,10 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
     }
     match chunks.image_data {
         ImageData::Missing if chunks.reached_iend => return Err(malformed("no IDAT chunk")),
-        ImageData::Missing | ImageData::Started => return Err(malformed("truncated image data")),
-        ImageData::Ended => {}
+        ImageData::Missing => return Err(malformed("truncated image data")),
+        // Data that ends after complete IDAT chunks holds the whole image or not: the
+        // decode says which (a stream cut short is an error there, never missing rows).
+        ImageData::Started | ImageData::Ended => {}
     }
     let pixels = decode_pixels(data, &chunks.header, deadline)?;
     Ok(DecodedPng {
@@ -95,8 +97,8 @@ struct Chunks<'a> {
 enum ImageData {
     /// No complete IDAT chunk.
     Missing,
-    /// Complete IDAT chunks, but the data ends before a chunk that follows them: the image
-    /// data may have been cut at a chunk boundary.
+    /// Complete IDAT chunks, but the data ends before a complete chunk that follows them
+    /// (a PNG cut inside its IEND has all its pixels; one cut between IDATs does not).
     Started,
     /// A complete chunk follows the IDAT sequence.
     Ended,

@@ -1,11 +1,18 @@
 //! The Python bindings: the only file that knows about PyO3.
 //!
 //! Pixels arrive through the buffer protocol (bytes, bytearray, memoryview, NumPy arrays)
-//! and are read in place; the GIL is released for the whole computation.
+//! and are read in place; the GIL is released for the whole computation, and a panic
+//! anywhere in the core is caught here and raised as `InternalError`: a bug fails one call,
+//! never the process.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
 
 use pyo3::buffer::PyBuffer;
-use pyo3::exceptions::PyValueError;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::analysis::{analyze, Analysis, Extras};
 use crate::colour::hex;
@@ -13,16 +20,88 @@ use crate::deadline::Deadline;
 use crate::edges::EdgeMode;
 use crate::error::CoreError;
 use crate::luminance::Layout;
+use crate::pipeline::{self, Options, Outcome};
+
+create_exception!(
+    _core,
+    DecodeError,
+    PyValueError,
+    "Bytes that are not an image the core reads, or that do not decode."
+);
+create_exception!(
+    _core,
+    PixelLimitError,
+    PyValueError,
+    "The header declares more pixels than allowed; args: (pixels, max_pixels)."
+);
+create_exception!(
+    _core,
+    DeadlineExceeded,
+    PyTimeoutError,
+    "The call ran out of the time it was given."
+);
+create_exception!(
+    _core,
+    InternalError,
+    PyRuntimeError,
+    "A bug in the core (a panic), contained: the call failed, the process goes on."
+);
 
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
+        let message = err.to_string();
         match err {
             // The caller's cue to decode the file another way.
-            CoreError::JpegUnsupported(_) => {
-                pyo3::exceptions::PyNotImplementedError::new_err(err.to_string())
+            CoreError::JpegUnsupported(_) => PyNotImplementedError::new_err(message),
+            CoreError::ImageTooLarge { pixels, max_pixels } => {
+                PixelLimitError::new_err((pixels, max_pixels))
             }
-            _ => PyValueError::new_err(err.to_string()),
+            CoreError::JpegTooLarge {
+                width,
+                height,
+                max_pixels,
+            }
+            | CoreError::PngTooLarge {
+                width,
+                height,
+                max_pixels,
+            } => PixelLimitError::new_err((width as u64 * height as u64, max_pixels)),
+            CoreError::NotAnImage
+            | CoreError::Corrupt(_)
+            | CoreError::TooManyScans { .. }
+            | CoreError::JpegMalformed(_)
+            | CoreError::PngMalformed(_) => DecodeError::new_err(message),
+            CoreError::DeadlineExceeded => DeadlineExceeded::new_err(message),
+            _ => PyValueError::new_err(message),
         }
+    }
+}
+
+/// Runs `work` without the GIL; its panics come back as `InternalError`.
+fn run<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<T, CoreError> + Send,
+) -> PyResult<T> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
+        Ok(result) => result.map_err(PyErr::from),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            Err(InternalError::new_err(format!("internal error in the core: {what}")))
+        }
+    }
+}
+
+/// A deadline `timeout` seconds from now; none for `None`.
+fn deadline(timeout: Option<f64>) -> PyResult<Deadline> {
+    match timeout {
+        None => Ok(Deadline::none()),
+        Some(seconds) => Duration::try_from_secs_f64(seconds.max(0.0))
+            .map(Deadline::after)
+            .map_err(|_| PyValueError::new_err("timeout must be a number of seconds")),
     }
 }
 
@@ -169,6 +248,22 @@ fn check_shape(shape: &[usize], width: usize, height: usize, channels: usize) ->
     }
 }
 
+/// The caller's pixels as a C-contiguous buffer of bytes.
+fn contiguous_bytes(py: Python<'_>, pixels: &Bound<'_, PyAny>) -> PyResult<PyBuffer<u8>> {
+    let buffer = PyBuffer::<u8>::get(pixels).map_err(|err| {
+        PyValueError::new_err(format!(
+            "pixels must be a buffer of unsigned bytes (uint8): {}",
+            err.value(py)
+        ))
+    })?;
+    if !buffer.is_c_contiguous() {
+        return Err(PyValueError::new_err(
+            "pixel buffer must be C-contiguous (row-major, tightly packed)",
+        ));
+    }
+    Ok(buffer)
+}
+
 /// Computes every luminance statistic of a tightly packed, row-major image, and the colour
 /// and sharpness statistics when asked.
 #[pyfunction]
@@ -183,36 +278,203 @@ fn luminance_stats(
     sharpness: bool,
 ) -> PyResult<PyLuminanceStats> {
     let layout = Layout::parse(layout)?;
-    let buffer = PyBuffer::<u8>::get(pixels).map_err(|err| {
-        PyValueError::new_err(format!(
-            "pixels must be a buffer of unsigned bytes (uint8): {}",
-            err.value(py)
-        ))
-    })?;
-    if !buffer.is_c_contiguous() {
-        return Err(PyValueError::new_err(
-            "pixel buffer must be C-contiguous (row-major, tightly packed)",
-        ));
-    }
+    let buffer = contiguous_bytes(py, pixels)?;
     check_shape(buffer.shape(), width, height, layout.channels())?;
     // SAFETY: the buffer is C-contiguous u8 memory of len_bytes() bytes, kept alive (and its
     // exporter pinned) by `buffer` until this function returns.
     let bytes =
         unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
     let extras = Extras { colours: colors, sharpness };
-    let analysis = py.detach(|| analyze(bytes, width, height, layout, extras))?;
+    let analysis = run(py, || analyze(bytes, width, height, layout, extras))?;
     drop(buffer);
     Ok(PyLuminanceStats(analysis))
 }
 
-/// Pillow's name of a layout.
-fn layout_name(layout: Layout) -> &'static str {
-    match layout {
-        Layout::L => "L",
-        Layout::La => "LA",
-        Layout::Rgb => "RGB",
-        Layout::Rgba => "RGBA",
+/// What `analyze_image` made of an image (see `_core.pyi`).
+#[pyclass(frozen, module = "image_insights._core", name = "ImageAnalysis")]
+pub struct PyImageAnalysis {
+    facts: pipeline::Facts,
+    stats: Option<Py<PyLuminanceStats>>,
+    fallback: Option<&'static str>,
+    timings: pipeline::Timings,
+}
+
+#[pymethods]
+impl PyImageAnalysis {
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.facts.format.name()
     }
+    #[getter]
+    fn width(&self) -> usize {
+        self.facts.width
+    }
+    #[getter]
+    fn height(&self) -> usize {
+        self.facts.height
+    }
+    #[getter]
+    fn orientation(&self) -> u8 {
+        self.facts.orientation
+    }
+    #[getter]
+    fn denominator(&self) -> usize {
+        self.facts.denominator
+    }
+    #[getter]
+    fn stats(&self, py: Python<'_>) -> Option<Py<PyLuminanceStats>> {
+        self.stats.as_ref().map(|stats| stats.clone_ref(py))
+    }
+    #[getter]
+    fn fallback(&self) -> Option<&'static str> {
+        self.fallback
+    }
+    #[getter]
+    fn decode_seconds(&self) -> f64 {
+        self.timings.decode.as_secs_f64()
+    }
+    #[getter]
+    fn analysis_seconds(&self) -> f64 {
+        self.timings.analysis.as_secs_f64()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ImageAnalysis(format={:?}, width={}, height={}, orientation={}, fallback={:?})",
+            self.facts.format.name(),
+            self.facts.width,
+            self.facts.height,
+            self.facts.orientation,
+            self.fallback
+        )
+    }
+}
+
+/// Sniffs, checks, decodes, resizes, turns and measures an encoded image (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, max_pixels, *, colors = false, sharpness = false, timeout = None, jpeg_reader = true))]
+fn analyze_image(
+    py: Python<'_>,
+    data: &[u8],
+    max_pixels: u64,
+    colors: bool,
+    sharpness: bool,
+    timeout: Option<f64>,
+    jpeg_reader: bool,
+) -> PyResult<PyImageAnalysis> {
+    let options = Options {
+        max_pixels,
+        extras: Extras {
+            colours: colors,
+            sharpness,
+        },
+        deadline: deadline(timeout)?,
+        jpeg_reader,
+    };
+    let outcome = run(py, || pipeline::analyze_image(data, &options))?;
+    Ok(match outcome {
+        Outcome::Analysed {
+            facts,
+            analysis,
+            timings,
+        } => PyImageAnalysis {
+            facts,
+            stats: Some(Py::new(py, PyLuminanceStats(analysis))?),
+            fallback: None,
+            timings,
+        },
+        Outcome::Fallback { facts, reason } => PyImageAnalysis {
+            facts,
+            stats: None,
+            fallback: Some(reason.label()),
+            timings: pipeline::Timings::default(),
+        },
+    })
+}
+
+/// The pipeline's rest for pixels decoded elsewhere (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (pixels, width, height, layout, *, source_width, source_height, orientation = 1, colors = false, sharpness = false, timeout = None))]
+#[allow(clippy::too_many_arguments)]
+fn analyze_pixels(
+    py: Python<'_>,
+    pixels: &Bound<'_, PyAny>,
+    width: usize,
+    height: usize,
+    layout: &str,
+    source_width: usize,
+    source_height: usize,
+    orientation: u8,
+    colors: bool,
+    sharpness: bool,
+    timeout: Option<f64>,
+) -> PyResult<PyLuminanceStats> {
+    let layout = Layout::parse(layout)?;
+    let buffer = contiguous_bytes(py, pixels)?;
+    check_shape(buffer.shape(), width, height, layout.channels())?;
+    let options = Options {
+        extras: Extras {
+            colours: colors,
+            sharpness,
+        },
+        deadline: deadline(timeout)?,
+        ..Options::default()
+    };
+    // SAFETY: the buffer is C-contiguous u8 memory of len_bytes() bytes, kept alive (and its
+    // exporter pinned) by `buffer` until this function returns.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
+    let analysis = run(py, || {
+        pipeline::analyze_pixels(
+            bytes,
+            (width, height),
+            layout,
+            (source_width, source_height),
+            orientation,
+            &options,
+        )
+    })?;
+    drop(buffer);
+    Ok(PyLuminanceStats(analysis))
+}
+
+/// The format whose signature `head` starts with (see `_core.pyi`).
+#[pyfunction]
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    pipeline::Format::sniff(head).map(pipeline::Format::name)
+}
+
+/// The denominator of the DCT scale a JPEG of this size is decoded at (see `_core.pyi`).
+#[pyfunction]
+fn decode_denominator(width: usize, height: usize) -> usize {
+    pipeline::decode_denominator(width, height)
+}
+
+/// The contract's analysis size of a width x height image (see `_core.pyi`).
+#[pyfunction]
+fn analysis_size(width: usize, height: usize) -> (usize, usize) {
+    crate::resize::analysis_size(width, height)
+}
+
+/// Decodes a JPEG at scale 1/`denominator` (8, 4, 2 or 1) as libjpeg does (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, denominator, max_pixels))]
+fn decode_jpeg<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    denominator: usize,
+    max_pixels: u64,
+) -> PyResult<(usize, usize, &'static str, Bound<'py, PyBytes>)> {
+    let scale = crate::jpeg::Scale::from_denominator(denominator)
+        .ok_or_else(|| PyValueError::new_err("denominator must be 8, 4, 2 or 1"))?;
+    let image = run(py, || {
+        crate::jpeg::decode(data, scale, max_pixels, &Deadline::none())
+    })?;
+    let pixels = PyBytes::new(py, &image.pixels.data);
+    let (width, height) = (image.pixels.width, image.pixels.height);
+    let mode = layout_name(image.pixels.layout);
+    crate::jpeg::recycle(image);
+    Ok((width, height, mode, pixels))
 }
 
 /// Decodes a PNG to 8-bit pixels by the service's conversion rules (see `_core.pyi`).
@@ -222,10 +484,10 @@ fn decode_png<'py>(
     py: Python<'py>,
     data: &[u8],
     max_pixels: u64,
-) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
-    let decoded = py.detach(|| crate::png::decode(data, max_pixels, &Deadline::none()))?;
+) -> PyResult<(usize, usize, &'static str, Bound<'py, PyBytes>)> {
+    let decoded = run(py, || crate::png::decode(data, max_pixels, &Deadline::none()))?;
     let image = decoded.pixels;
-    let pixels = pyo3::types::PyBytes::new(py, &image.data);
+    let pixels = PyBytes::new(py, &image.data);
     Ok((image.width, image.height, layout_name(image.layout), pixels))
 }
 
@@ -240,45 +502,53 @@ fn resize<'py>(
     layout: &str,
     target_width: usize,
     target_height: usize,
-) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+) -> PyResult<Bound<'py, PyBytes>> {
     let layout = Layout::parse(layout)?;
-    let resized = py.detach(|| {
+    let resized = run(py, || {
         let (source, target) = ((width, height), (target_width, target_height));
         crate::resize::resize_bytes(pixels, source, layout, target, &Deadline::none())
     })?;
-    Ok(pyo3::types::PyBytes::new(py, &resized.data))
+    Ok(PyBytes::new(py, &resized.data))
 }
 
-/// The contract's analysis size of a width x height image (see `_core.pyi`).
-#[pyfunction]
-fn analysis_size(width: usize, height: usize) -> (usize, usize) {
-    crate::resize::analysis_size(width, height)
+/// Pillow's name of a layout.
+fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::L => "L",
+        Layout::La => "LA",
+        Layout::Rgb => "RGB",
+        Layout::Rgba => "RGBA",
+    }
 }
 
-/// Decodes the eighth-scale image of a JPEG from its DC coefficients (see `_core.pyi`).
+/// Raises `InternalError` from inside the core, as any panic there would: for the tests
+/// that show a bug fails the call and not the process (see `_core.pyi`).
 #[pyfunction]
-#[pyo3(signature = (data, max_pixels))]
-fn decode_jpeg_dc<'py>(
-    py: Python<'py>,
-    data: &[u8],
-    max_pixels: u64,
-) -> PyResult<(usize, usize, &'static str, Bound<'py, pyo3::types::PyBytes>)> {
-    let image = py.detach(|| crate::jpeg::decode_dc(data, max_pixels))?;
-    let mode = if image.channels == 1 { "L" } else { "RGB" };
-    let pixels = pyo3::types::PyBytes::new(py, &image.pixels);
-    let (width, height) = (image.width, image.height);
-    crate::jpeg::recycle(image);
-    Ok((width, height, mode, pixels))
+fn _panic(py: Python<'_>, message: String) -> PyResult<()> {
+    run(py, || -> Result<(), CoreError> { panic!("{message}") })
 }
 
 #[pymodule]
 pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DCT_SCALING_MIN_SIDE", pipeline::DCT_SCALING_MIN_SIDE)?;
+    m.add("MAX_SCANS", crate::jpeg::MAX_SCANS)?;
+    m.add("DecodeError", py.get_type::<DecodeError>())?;
+    m.add("PixelLimitError", py.get_type::<PixelLimitError>())?;
+    m.add("DeadlineExceeded", py.get_type::<DeadlineExceeded>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_class::<PyLuminanceStats>()?;
+    m.add_class::<PyImageAnalysis>()?;
+    m.add_function(wrap_pyfunction!(analyze_image, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze_pixels, m)?)?;
     m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_jpeg_dc, m)?)?;
+    m.add_function(wrap_pyfunction!(sniff, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_denominator, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis_size, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_jpeg, m)?)?;
     m.add_function(wrap_pyfunction!(decode_png, m)?)?;
     m.add_function(wrap_pyfunction!(resize, m)?)?;
-    m.add_function(wrap_pyfunction!(analysis_size, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }

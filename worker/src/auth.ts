@@ -1,9 +1,17 @@
-/** API-key check: keys come from the IMAGE_INSIGHTS_API_KEY secret, comma-separated for rotation. */
+/**
+ * API-key check: keys come from the IMAGE_INSIGHTS_API_KEY secret, comma-separated for rotation.
+ * Without the secret the edge serves only when the PUBLIC_API variable says the API is public.
+ */
 
 export const API_KEY_HEADER = "X-API-Key";
 
+/** Whether PUBLIC_API says the API is deliberately served without keys: "true", any case, nothing else. */
+export function isPublicApi(flag: string | undefined): boolean {
+  return flag?.trim().toLowerCase() === "true";
+}
+
 /**
- * The keys the secret holds, or null when no secret is set (the API is then open).
+ * The keys the secret holds, or null when no secret is set.
  * A secret that is set but holds no key (only blanks and commas) yields an empty list, which
  * no request can match: a mistyped secret closes the API instead of opening it.
  */

@@ -1,20 +1,32 @@
 /**
- * The Worker at the edge of Image Insights: it answers CORS preflights, checks the API key and
- * the body size, gives every request an id, and forwards the rest to a container instance (or to
- * LOCAL_ORIGIN when that is set). Each check happens before a container is woken.
+ * The Worker at the edge of Image Insights: it answers CORS preflights, checks the API key, the
+ * rate limit and the body size, gives every request an id, and forwards the rest to a container
+ * instance (or to LOCAL_ORIGIN when that is set). Each check happens before a container is woken.
  */
-import { API_KEY_HEADER, configuredKeys, isAcceptedKey } from "./auth";
-import { declaredLength, readBodyWithin } from "./body";
+import { API_KEY_HEADER, configuredKeys, isAcceptedKey, isPublicApi } from "./auth";
+import { readBodyWithin } from "./body";
 import { preflightResponse, withCorsHeaders } from "./cors";
 import type { Env } from "./env";
+import { upstreamHeaders } from "./forwarding";
 import { MAX_REQUEST_BODY_BYTES } from "./limits";
 import { logEvent } from "./log";
 import { forwardToContainers, forwardToLocalOrigin } from "./origin";
 import type { UpstreamRequest } from "./origin";
+import { apiKeyRateKey, clientAddressKey, clientAddressOf, withinRateLimit } from "./rate-limit";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id";
-import { internalError, metricsForbidden, payloadTooLarge, unauthorized } from "./responses";
+import {
+  apiKeyNotConfigured,
+  internalError,
+  metricsForbidden,
+  payloadTooLarge,
+  tooManyRequests,
+  unauthorized,
+} from "./responses";
 
 export { ImageInsightsContainer } from "./container";
+// The Container constructor sets up outbound interception through ctx.exports.ContainerProxy
+// whenever its container is already running; without this export that setup rejects.
+export { ContainerProxy } from "@cloudflare/containers";
 
 /** Whether the service would route `pathname` to /metrics (it decodes %-escapes before routing). */
 export function isMetricsPath(pathname: string): boolean {
@@ -28,17 +40,6 @@ export function isMetricsPath(pathname: string): boolean {
   return normalised === "/metrics" || normalised.startsWith("/metrics/");
 }
 
-/** Headers sent on: the client's, without its API key, with the request id. */
-function upstreamHeaders(request: Request, requestId: string): Headers {
-  const headers = new Headers(request.headers);
-  headers.delete(API_KEY_HEADER);
-  // The body is re-sent from a buffer, which sets its own length.
-  headers.delete("Content-Length");
-  headers.delete("Transfer-Encoding");
-  headers.set(REQUEST_ID_HEADER, requestId);
-  return headers;
-}
-
 /** Everything but the id and CORS headers, which `handleRequest` adds to every answer. */
 async function route(request: Request, env: Env, requestId: string): Promise<Response> {
   if (request.method === "OPTIONS") {
@@ -47,18 +48,27 @@ async function route(request: Request, env: Env, requestId: string): Promise<Res
 
   const url = new URL(request.url);
   const keys = configuredKeys(env.IMAGE_INSIGHTS_API_KEY);
+  let rateKey: string;
   if (keys !== null) {
-    if (!(await isAcceptedKey(request.headers.get(API_KEY_HEADER), keys))) {
+    const presented = request.headers.get(API_KEY_HEADER);
+    if (presented === null || !(await isAcceptedKey(presented, keys))) {
       return unauthorized();
     }
+    rateKey = await apiKeyRateKey(presented);
+  } else if (!isPublicApi(env.PUBLIC_API)) {
+    // No key and no word that the API is meant to be public: a deploy whose secret is missing
+    // serves nobody (not even /health, which would wake a container for anyone).
+    return apiKeyNotConfigured(requestId);
   } else if (isMetricsPath(url.pathname)) {
     return metricsForbidden(requestId);
+  } else {
+    rateKey = clientAddressKey(clientAddressOf(request));
+  }
+  if (!(await withinRateLimit(env.RATE_LIMITER, rateKey, requestId))) {
+    logEvent("rate_limited", { request_id: requestId, counted_by: rateKey.split(":", 1)[0] });
+    return tooManyRequests(requestId);
   }
 
-  const length = declaredLength(request);
-  if (length !== null && length > MAX_REQUEST_BODY_BYTES) {
-    return payloadTooLarge(length);
-  }
   const body = await readBodyWithin(request, MAX_REQUEST_BODY_BYTES);
   if (!body.within) {
     return payloadTooLarge(body.receivedBytes);
@@ -67,7 +77,7 @@ async function route(request: Request, env: Env, requestId: string): Promise<Res
   const upstream: UpstreamRequest = {
     url,
     method: request.method,
-    headers: upstreamHeaders(request, requestId),
+    headers: upstreamHeaders(request.headers, requestId),
     body: body.bytes,
     requestId,
   };

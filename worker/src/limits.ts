@@ -22,11 +22,35 @@ export const CONTAINER_INSTANCES = 5;
 /** The port gunicorn listens on inside the image (the service's PORT default). */
 export const CONTAINER_PORT = 8080;
 
+/**
+ * Host and path of the readiness probe @cloudflare/containers sends to the port before a
+ * container takes requests: the service's GET /ready (the library's default, "ping", asks "/").
+ */
+export const CONTAINER_READINESS_PROBE = "container/ready";
+
 /** Idle time after which an instance is stopped; the next request to it pays a cold start. */
 export const CONTAINER_SLEEP_AFTER = "5m";
 
-/** Attempts per request in container mode: the first instance, then one other. */
+/**
+ * Attempts per request in container mode: the first instance, then one other, and the second
+ * only when the first failed before the request reached the service.
+ */
 export const CONTAINER_ATTEMPTS = 2;
+
+/**
+ * One deadline for all the attempts of a request. @cloudflare/containers 0.3.7 waits up to 8 s
+ * for an instance and 20 s in all for its port; the service bounds its own work at 2 s of
+ * download plus 2 s of analysis. 25 s lets one attempt use the library's whole start-up wait
+ * and still leaves a warm second instance time to answer.
+ */
+export const CONTAINER_DEADLINE_MS = 25_000;
 
 /** Seconds a client is told to wait after a 503 from the edge. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The period of the edge's rate limit, which clients are told to wait (Retry-After) once they
+ * reach it. It must equal `simple.period` of the RATE_LIMITER binding in wrangler.toml (a test
+ * checks); Cloudflare accepts 10 or 60.
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;

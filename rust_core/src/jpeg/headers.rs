@@ -1,7 +1,7 @@
 //! Marker segments (T.81 B.2): the frame header, the scan header, and the tables.
 
 use super::huffman::HuffmanTable;
-use super::scan::NATURAL_ORDER;
+use super::blocks::NATURAL_ORDER;
 use super::{malformed, unsupported};
 use crate::error::CoreError;
 
@@ -9,12 +9,15 @@ use crate::error::CoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Component {
     pub id: u8,
-    /// Horizontal and vertical sampling factors, 1 or 2.
+    /// Horizontal and vertical sampling factors, 1 to 4.
     pub h: usize,
     pub v: usize,
     /// Quantisation table selector.
     pub table: usize,
 }
+
+/// The largest width or height libjpeg decodes (`JPEG_MAX_DIMENSION`).
+pub(super) const MAX_DIMENSION: usize = 65500;
 
 /// The frame header of a baseline, extended-sequential or progressive Huffman JPEG.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub(super) struct Frame {
 
 impl Frame {
     /// Parses an SOFn segment's payload (after the length). `marker` is the SOF code.
+    /// Refuses what libjpeg refuses, and reports as unsupported what it reads but this
+    /// reader does not (the caller decodes those another way).
     pub(super) fn parse(marker: u8, payload: &[u8], max_pixels: u64) -> Result<Self, CoreError> {
         let progressive = match marker {
             0xC0 | 0xC1 => false,
@@ -43,9 +48,6 @@ impl Frame {
         let [precision, h1, h0, w1, w0, count, rest @ ..] = payload else {
             return Err(malformed("short frame header"));
         };
-        if *precision != 8 {
-            return Err(unsupported("sample precision other than 8 bits"));
-        }
         let height = usize::from(u16::from_be_bytes([*h1, *h0]));
         let width = usize::from(u16::from_be_bytes([*w1, *w0]));
         if height == 0 {
@@ -61,13 +63,14 @@ impl Frame {
                 max_pixels,
             });
         }
-        let count = usize::from(*count);
-        match count {
-            1 | 3 => {}
-            4 => return Err(unsupported("four-component (CMYK or YCCK) JPEG")),
-            _ => return Err(unsupported("component count other than 1 or 3")),
+        if width > MAX_DIMENSION || height > MAX_DIMENSION {
+            return Err(malformed("width or height over 65500"));
         }
-        if rest.len() < 3 * count {
+        if *precision != 8 {
+            return Err(unsupported("sample precision other than 8 bits"));
+        }
+        let count = usize::from(*count);
+        if count == 0 || rest.len() < 3 * count {
             return Err(malformed("short frame header"));
         }
         let mut components = Vec::with_capacity(count);
@@ -86,25 +89,30 @@ impl Frame {
                 table: usize::from(spec[2]),
             });
         }
+        match count {
+            1 | 3 => {}
+            4 => return Err(unsupported("four-component (CMYK or YCCK) JPEG")),
+            _ => return Err(unsupported("component count other than 1 or 3")),
+        }
+        Ok(Frame::with_components(progressive, width, height, components))
+    }
+
+    /// The frame of these components, with the MCU geometry they imply.
+    pub(super) fn with_components(
+        progressive: bool,
+        width: usize,
+        height: usize,
+        mut components: Vec<Component>,
+    ) -> Self {
+        if let [only] = components.as_mut_slice() {
+            // A single component is always coded block by block, whatever its factors say,
+            // and is never upsampled.
+            only.h = 1;
+            only.v = 1;
+        }
         let h_max = components.iter().map(|c| c.h).max().unwrap_or(1);
         let v_max = components.iter().map(|c| c.v).max().unwrap_or(1);
-        if count == 1 {
-            // A single component is always coded block by block, whatever its factors say.
-            components[0].h = 1;
-            components[0].v = 1;
-        } else if components
-            .iter()
-            .any(|c| !matches!((h_max / c.h, v_max / c.v), (1 | 2, 1 | 2)))
-            || components
-                .iter()
-                .any(|c| h_max % c.h != 0 || v_max % c.v != 0)
-        {
-            return Err(unsupported(
-                "sampling factors other than 4:4:4, 4:2:2, 4:2:0, 4:4:0",
-            ));
-        }
-        let (h_max, v_max) = if count == 1 { (1, 1) } else { (h_max, v_max) };
-        Ok(Frame {
+        Frame {
             progressive,
             width,
             height,
@@ -113,7 +121,7 @@ impl Frame {
             v_max,
             mcus_across: width.div_ceil(8 * h_max),
             mcus_down: height.div_ceil(8 * v_max),
-        })
+        }
     }
 
     /// Blocks across and down of component `index` in a non-interleaved scan (T.81 A.2.2).
@@ -190,18 +198,24 @@ impl Scan {
         if scan.components.len() > 1 && blocks_per_mcu > 10 {
             return Err(malformed("more than 10 blocks in an MCU"));
         }
-        let valid = if frame.progressive {
-            let dc = scan.start == 0 && scan.end == 0;
-            let ac = scan.start >= 1 && scan.end >= scan.start && scan.end <= 63 && count == 1;
-            (dc || ac) && scan.low <= 13 && scan.high <= 13
-        } else {
-            scan.start == 0 && scan.end == 63 && scan.high == 0 && scan.low == 0
-        };
-        if !valid {
-            return Err(malformed(
-                "bad spectral selection or successive approximation",
-            ));
+        if frame.progressive {
+            // libjpeg's checks (jdphuff.c): a DC band is coefficient 0 alone; an AC band
+            // lies in 1..=63, in one component; a refinement lowers the bit by one; no
+            // bit position above 13.
+            let band_ok = if scan.start == 0 {
+                scan.end == 0
+            } else {
+                scan.start <= scan.end && scan.end <= 63 && count == 1
+            };
+            let bits_ok = (scan.high == 0 || scan.low + 1 == scan.high) && scan.low <= 13;
+            if !band_ok || !bits_ok {
+                return Err(malformed(
+                    "bad spectral selection or successive approximation",
+                ));
+            }
         }
+        // A sequential scan's band and bit positions mean nothing: libjpeg only warns when
+        // they are not 0, 63, 0, 0 (some encoders write zeros there) and reads it whole.
         Ok(scan)
     }
 }
@@ -298,7 +312,7 @@ mod tests {
     #[test]
     fn refuses_what_it_does_not_read() {
         let grey = sof(8, 8, &[(1, 0x11)]);
-        let unsupported_cases: [(u8, Vec<u8>); 5] = [
+        let unsupported_cases: [(u8, Vec<u8>); 4] = [
             (0xC3, grey.clone()),
             (0xC9, grey.clone()),
             (0xC0, {
@@ -310,7 +324,6 @@ mod tests {
                 0xC0,
                 sof(8, 8, &[(1, 0x11), (2, 0x11), (3, 0x11), (4, 0x11)]),
             ),
-            (0xC0, sof(8, 8, &[(1, 0x41), (2, 0x11), (3, 0x11)])),
         ];
         for (marker, payload) in unsupported_cases {
             let err = Frame::parse(marker, &payload, u64::MAX).unwrap_err();

@@ -110,6 +110,9 @@ impl Coefficient {
 }
 
 pub(super) struct HuffmanTable {
+    /// Codes of each length 1..=16, as the DHT segment gave them.
+    counts: [u8; 16],
+    /// By the next LOOKUP_BITS bits: the symbol and lengths (`prepare_symbols`).
     lookup: Vec<Entry>,
     /// By the same LOOKUP_BITS bits: the coefficients a block skip can take in one step.
     /// Built by `prepare_skipping`; empty until then.
@@ -135,7 +138,6 @@ impl HuffmanTable {
         if total == 0 || total > 256 || total != values.len() {
             return Err(malformed("Huffman table has a bad symbol count"));
         }
-        let mut lookup = vec![Entry::default(); 1 << LOOKUP_BITS];
         let mut max_code = [-1i32; 17];
         let mut offset = [0i32; 17];
         let mut code: u32 = 0;
@@ -143,20 +145,11 @@ impl HuffmanTable {
         for length in 1..=16u32 {
             let count = u32::from(counts[length as usize - 1]);
             offset[length as usize] = index as i32 - code as i32;
-            for _ in 0..count {
-                if code >= (1 << length) {
-                    return Err(malformed("Huffman table codes overflow"));
-                }
-                let symbol = values[index];
-                if length <= LOOKUP_BITS {
-                    let free = LOOKUP_BITS - length;
-                    let first = (code << free) as usize;
-                    for suffix in 0..(1usize << free) {
-                        lookup[first + suffix] = Self::entry(symbol, length);
-                    }
-                }
-                code += 1;
-                index += 1;
+            code += count;
+            index += count as usize;
+            // As in libjpeg: the codes of each length must fit it, and none may be all ones.
+            if code >= (1 << length) {
+                return Err(malformed("Huffman table codes overflow"));
             }
             if count > 0 {
                 max_code[length as usize] = code as i32 - 1;
@@ -164,7 +157,8 @@ impl HuffmanTable {
             code <<= 1;
         }
         Ok(HuffmanTable {
-            lookup,
+            counts: *counts,
+            lookup: Vec::new(),
             runs: Vec::new(),
             coefficients: Vec::new(),
             refinements: Vec::new(),
@@ -174,8 +168,35 @@ impl HuffmanTable {
         })
     }
 
+    /// Builds the symbol lookup every decode reads first. Done when a scan first reads
+    /// with the table, not when it is defined: a file may define tables by the hundred
+    /// thousand and use few of them.
+    pub(super) fn prepare_symbols(&mut self) {
+        if !self.lookup.is_empty() {
+            return;
+        }
+        let mut lookup = vec![Entry::default(); 1 << LOOKUP_BITS];
+        let (mut code, mut index) = (0u32, 0usize);
+        for length in 1..=LOOKUP_BITS {
+            for _ in 0..self.counts[length as usize - 1] {
+                let free = LOOKUP_BITS - length;
+                let first = (code << free) as usize;
+                lookup[first..first + (1 << free)].fill(Self::entry(self.values[index], length));
+                code += 1;
+                index += 1;
+            }
+            code <<= 1;
+        }
+        self.lookup = lookup;
+    }
+
     /// Builds the lookup `decode_difference` reads a whole DC difference with.
-    pub(super) fn prepare_dc(&mut self) {
+    /// Refuses, as libjpeg does, a table whose symbols are not all DC categories (0-15).
+    pub(super) fn prepare_dc(&mut self) -> Result<(), CoreError> {
+        if self.values.iter().any(|&category| category > 15) {
+            return Err(malformed("DC Huffman table with a symbol over 15"));
+        }
+        self.prepare_symbols();
         if self.coefficients.is_empty() {
             self.coefficients = (0..self.lookup.len() as u32)
                 .map(|bits| {
@@ -190,10 +211,12 @@ impl HuffmanTable {
                 })
                 .collect();
         }
+        Ok(())
     }
 
     /// Builds the lookup `decode_refinement` reads with.
     pub(super) fn prepare_refinement(&mut self) {
+        self.prepare_symbols();
         if self.refinements.is_empty() {
             self.refinements = (0..self.lookup.len() as u32)
                 .map(|bits| {
@@ -213,6 +236,7 @@ impl HuffmanTable {
 
     /// Builds the lookup `skip_ac` takes several coefficients at a time with.
     pub(super) fn prepare_skipping(&mut self) {
+        self.prepare_symbols();
         if self.runs.is_empty() {
             self.runs = Self::runs(&self.lookup);
         }
@@ -220,6 +244,7 @@ impl HuffmanTable {
 
     /// Builds the lookup `decode_coefficient` reads a whole coefficient with.
     pub(super) fn prepare_coefficients(&mut self) {
+        self.prepare_symbols();
         if self.coefficients.is_empty() {
             self.coefficients = (0..self.lookup.len() as u32)
                 .map(|bits| {
@@ -278,7 +303,11 @@ impl HuffmanTable {
     #[inline(always)]
     pub(super) fn decode(&self, reader: &mut BitReader<'_>) -> Result<u8, CoreError> {
         reader.fill();
-        let entry = self.lookup[reader.peek(LOOKUP_BITS) as usize];
+        let entry = self
+            .lookup
+            .get(reader.peek(LOOKUP_BITS) as usize)
+            .copied()
+            .unwrap_or_default();
         let length = entry.code_length();
         if length != 0 {
             reader.consume(length);
@@ -360,7 +389,9 @@ impl HuffmanTable {
     /// reader can stay in registers (see `BitReader`).
     #[cold]
     fn decode_long(&self, next: u32) -> Result<(u8, u32), CoreError> {
-        for length in LOOKUP_BITS + 1..=16 {
+        // The lookup holds every code up to LOOKUP_BITS long, once it is built.
+        let shortest = if self.lookup.is_empty() { 1 } else { LOOKUP_BITS + 1 };
+        for length in shortest..=16 {
             let code = (next >> (16 - length)) as i32;
             if code <= self.max_code[length as usize] {
                 let index = self.offset[length as usize] + code;
@@ -479,12 +510,13 @@ mod tests {
         // 15 bits (past the lookup) for 10 and 11, and the last one for 12 (refused).
         let mut counts = [0u8; 16];
         counts[1..9].copy_from_slice(&[3, 1, 1, 1, 1, 1, 1, 1]);
-        counts[14] = 64;
-        let mut values: Vec<u8> = (0..10).chain((0..63).map(|i| 10 + i % 2)).collect();
+        // Not a complete code: libjpeg refuses tables whose codes include all ones.
+        counts[14] = 63;
+        let mut values: Vec<u8> = (0..10).chain((0..62).map(|i| 10 + i % 2)).collect();
         values.push(12);
         let mut table = HuffmanTable::new(&counts, &values).unwrap();
         let plain = HuffmanTable::new(&counts, &values).unwrap();
-        table.prepare_dc();
+        table.prepare_dc().unwrap();
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let data: Vec<u8> = (0..20_000)
             .map(|_| {

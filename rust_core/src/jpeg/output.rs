@@ -1,159 +1,12 @@
-//! From coefficients to eighth-scale pixels, as libjpeg produces them at scale 1/8:
-//! each block's DC term through the 1x1 inverse DCT; chroma at half resolution both ways
-//! (4:2:0) through libjpeg's 2x2 reduced inverse DCT instead, which lands it on the luma
-//! grid; other chroma replicated (libjpeg turns fancy upsampling off at this scale); then
-//! JFIF YCbCr to RGB in 16-bit fixed point.
+//! From sample planes to pixels, as libjpeg-turbo 2.1 produces them: each component's
+//! samples upsampled to the output grid by the method `geometry` chose for it (the
+//! triangle filters of jdsample.c, or plain repetition), the image's edges repeated
+//! outward as jdmainct.c repeats them, then YCbCr to RGB in libjpeg's fixed point
+//! (jdcolor.c), or RGB and grey as they are.
 
-use super::headers::{Component, Frame};
-use super::scan::{AcBlock, Plane, USED_AC, USED_MASK};
+use super::geometry::{ComponentGeometry, Geometry, Upsample};
 use super::scratch::{self, BYTES};
 use crate::error::CoreError;
-
-/// libjpeg's range limit after an inverse DCT: a level-shifted sample clamps to 0..=255
-/// inside -384..=383 and wraps every 1024 levels outside (only corrupt data gets there).
-#[inline(always)]
-fn range_limit(value: i64) -> u8 {
-    RANGE_LIMIT[(value & 1023) as usize]
-}
-
-/// `range_limit` as a table, indexed by the sample modulo 1024 (branches on the sample
-/// would be unpredictable).
-const RANGE_LIMIT: [u8; 1024] = {
-    let mut table = [0u8; 1024];
-    let mut m = 0;
-    while m < 1024 {
-        table[m] = match m {
-            0..=127 => (m + 128) as u8,
-            128..=511 => 255,
-            512..=895 => 0,
-            _ => (m - 896) as u8,
-        };
-        m += 1;
-    }
-    table
-};
-
-/// `(value + half) >> bits`: fixed point to integer, rounding halves up.
-#[inline(always)]
-fn descale(value: i64, bits: u32) -> i64 {
-    (value + (1 << (bits - 1))) >> bits
-}
-
-/// The 1x1 inverse DCT of T.81 A.3.3 at u = v = 0: the block mean is DC / 8 (C(0)^2 / 4 =
-/// 1/8), rounded, level-shifted by 128.
-#[inline(always)]
-pub(super) fn dc_sample(quantised: i16, step: u16) -> u8 {
-    range_limit(descale(i64::from(quantised) * i64::from(step), 3))
-}
-
-/// `dc_sample` of every DC term, in a loop that vectorises: inside -384..=383 libjpeg's
-/// range limit is a clamp, and only corrupt data reaches past it (then the wrap is
-/// computed block by block).
-fn dc_samples(dcs: &[i16], step: u16) -> Result<Vec<u8>, CoreError> {
-    let step = i32::from(step);
-    let mut samples = scratch::take(&BYTES, dcs.len())?;
-    let mut outside = false;
-    for (sample, &dc) in samples.iter_mut().zip(dcs) {
-        // |i16 x u16| < 2^31: no overflow.
-        let level = (i32::from(dc) * step + 4) >> 3;
-        outside |= !(-384..=383).contains(&level);
-        *sample = (level + 128).clamp(0, 255) as u8;
-    }
-    if outside {
-        for (sample, &dc) in samples.iter_mut().zip(dcs) {
-            *sample = dc_sample(dc, step as u16);
-        }
-    }
-    Ok(samples)
-}
-
-/// True when libjpeg decodes this component at scale 1/8 with its 2x2 inverse DCT: it
-/// scales chroma up in the DCT rather than by upsampling when the subsampling is 2 both
-/// ways.
-pub(super) fn reduced_by_idct(frame: &Frame, component: &Component) -> bool {
-    frame.components.len() == 3 && frame.h_max / component.h == 2 && frame.v_max / component.v == 2
-}
-
-/// Fixed-point bits of the reduced inverse DCT's constants, and the extra bits its first
-/// pass keeps.
-const IDCT_BITS: u32 = 13;
-const PASS1_BITS: u32 = 2;
-/// The odd basis functions summed at the two output points of the 2-point reduction, as
-/// 13-bit fixed point: sqrt(2) times (c1 + c3 + c5 + c7), (-c1 + c3 - c5 - c7) ... for
-/// the coefficients 1, 3, 5, 7 (c_k = cos(k pi / 16)).
-const ODD_WEIGHTS: [(usize, i64); 4] = [(1, 29692), (3, -10426), (5, 6967), (7, -5906)];
-
-/// The kept slots of the lowest AC terms, natural positions 1 (row 0), 8 and 9 (row 1):
-/// all most non-flat chroma blocks of photos have.
-const LOWEST_SLOTS: (usize, usize, usize) = (0, 4, 5);
-/// Their `AcBlock::nonzero` bits (zigzag positions 1, 2 and 4).
-const LOWEST_MASK: u64 = 1 << 1 | 1 << 2 | 1 << 4;
-
-/// The 2x2 reduced inverse DCT of one block, kept as its DC term and an `AcBlock`: a
-/// 2-point inverse DCT on columns 0, 1, 3, 5, 7, then on the two rows (the even
-/// coefficients other than DC cancel at these points).
-fn idct_2x2(dc: i16, ac: &AcBlock, table: &[u16; 64]) -> [[u8; 2]; 2] {
-    let used = ac.nonzero & USED_MASK;
-    if used == 0 {
-        // A flat block (as most chroma blocks are): both passes reduce to the DC sample.
-        return [[dc_sample(dc, table[0]); 2]; 2];
-    }
-    let value = |slot: usize| i64::from(ac.values[slot]) * i64::from(table[USED_AC[slot]]);
-    let dc = i64::from(dc) * i64::from(table[0]);
-    let w1 = ODD_WEIGHTS[0].1;
-    if used & !LOWEST_MASK == 0 {
-        // Only the lowest terms: columns 3, 5, 7 and rows 3, 5, 7 are zero, and so are
-        // their products (the same arithmetic, without the terms that are known zero).
-        let (first, below_dc, below_first) = LOWEST_SLOTS;
-        let (upper0, lower0) = idct_column(dc, value(below_dc) * w1);
-        let (upper1, lower1) = idct_column(value(first), value(below_first) * w1);
-        return [idct_row(upper0, upper1 * w1), idct_row(lower0, lower1 * w1)];
-    }
-    // The kept values are rows 0, 1, 3, 5, 7 of those columns, row by row (`USED_AC`):
-    // row 0 has no DC, so column m's row-0 term is slot m - 1 and its odd rows are
-    // slots 4 + m, 9 + m, 14 + m, 19 + m.
-    let (mut upper, mut lower) = ([0i64; 5], [0i64; 5]);
-    for (m, (upper, lower)) in upper.iter_mut().zip(&mut lower).enumerate() {
-        let top = if m == 0 { dc } else { value(m - 1) };
-        let odd: i64 = ODD_WEIGHTS
-            .iter()
-            .enumerate()
-            .map(|(row, &(_, w))| value(4 + 5 * row + m) * w)
-            .sum();
-        (*upper, *lower) = idct_column(top, odd);
-    }
-    [upper, lower].map(|row| {
-        let odd: i64 = ODD_WEIGHTS
-            .iter()
-            .enumerate()
-            .map(|(column, &(_, w))| row[column + 1] * w)
-            .sum();
-        idct_row(row[0], odd)
-    })
-}
-
-/// The first pass on one column: its top term and its weighted odd rows to the column's
-/// two points, kept in a 32-bit workspace as libjpeg keeps them.
-#[inline(always)]
-fn idct_column(top: i64, odd: i64) -> (i64, i64) {
-    let even = top << (IDCT_BITS + 2);
-    let bits = IDCT_BITS - PASS1_BITS + 2;
-    (
-        i64::from(descale(even + odd, bits) as i32),
-        i64::from(descale(even - odd, bits) as i32),
-    )
-}
-
-/// The second pass on one row: its first point and its weighted odd points to two samples.
-#[inline(always)]
-fn idct_row(first: i64, odd: i64) -> [u8; 2] {
-    let even = first << (IDCT_BITS + 2);
-    let bits = IDCT_BITS + PASS1_BITS + 3 + 2;
-    [
-        range_limit(descale(even + odd, bits)),
-        range_limit(descale(even - odd, bits)),
-    ]
-}
 
 /// Bits of fraction in the colour conversion's fixed point.
 const SCALE_BITS: u32 = 16;
@@ -185,203 +38,157 @@ pub(super) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     ]
 }
 
-/// One component's samples and how output pixels map onto them.
-struct Samples {
-    values: Vec<u8>,
-    across: usize,
-    /// Output pixels per sample, across and down.
-    ratio: (usize, usize),
+/// How the three components of a colour JPEG are to be read (libjpeg's guess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Colour {
+    Grey,
+    YCbCr,
+    Rgb,
 }
 
-fn samples(frame: &Frame, component: &Component, plane: &Plane) -> Result<Samples, CoreError> {
-    let table = plane.quantisation.unwrap_or([1; 64]);
-    if plane.ac.is_empty() {
-        return Ok(Samples {
-            values: dc_samples(&plane.dc, table[0])?,
-            across: plane.across,
-            ratio: (frame.h_max / component.h, frame.v_max / component.v),
-        });
+/// A component's samples: `stride` wide, meaningful up to its geometry's size.
+pub(super) struct SamplePlane<'a> {
+    pub samples: &'a [u8],
+    pub stride: usize,
+    pub geometry: ComponentGeometry,
+}
+
+impl SamplePlane<'_> {
+    /// Sample row `row`, clamped into the plane's meaningful rows, as libjpeg repeats the
+    /// first and last rows outward for the vertical filters.
+    #[inline(always)]
+    fn row(&self, row: isize) -> &[u8] {
+        let last = self.geometry.height.saturating_sub(1) as isize;
+        let row = row.clamp(0, last) as usize;
+        &self.samples[row * self.stride..row * self.stride + self.geometry.width]
     }
-    let across = 2 * plane.across;
-    let mut values = scratch::take(&BYTES, plane.dc.len() * 4)?;
-    for ((rows, dcs), acs) in values
-        .chunks_exact_mut(2 * across)
-        .zip(plane.dc.chunks_exact(plane.across))
-        .zip(plane.ac.chunks_exact(plane.across))
-    {
-        let (top, bottom) = rows.split_at_mut(across);
-        for (((&dc, ac), top), bottom) in dcs
-            .iter()
-            .zip(acs)
-            .zip(top.chunks_exact_mut(2))
-            .zip(bottom.chunks_exact_mut(2))
-        {
-            let [upper, lower] = idct_2x2(dc, ac, &table);
-            top.copy_from_slice(&upper);
-            bottom.copy_from_slice(&lower);
-        }
-    }
-    Ok(Samples {
-        values,
-        across,
-        ratio: (1, 1),
-    })
 }
 
-/// The samples of a component for output row `y`.
-fn row_of(grid: &Samples, y: usize) -> &[u8] {
-    let start = (y / grid.ratio.1) * grid.across;
-    &grid.values[start..start + grid.across]
-}
-
-/// Renders the eighth-scale image: 1 channel (grey) or 3 (RGB), row-major.
+/// Renders the output image: 1 channel (grey) or 3 (RGB), row-major.
 pub(super) fn render(
-    frame: &Frame,
-    planes: &[Plane],
-    width: usize,
-    height: usize,
+    geometry: &Geometry,
+    planes: &[SamplePlane<'_>],
+    colour: Colour,
 ) -> Result<Vec<u8>, CoreError> {
-    let grids = frame
-        .components
+    let width = geometry.width;
+    let channels = if colour == Colour::Grey { 1 } else { 3 };
+    let mut pixels = scratch::take(&BYTES, width * geometry.height * channels)?;
+    // One upsampled row per component, a little wider than the output: upsampling
+    // writes whole input groups.
+    let mut rows: Vec<Vec<u8>> = planes
         .iter()
-        .zip(planes)
-        .map(|(c, p)| samples(frame, c, p))
-        .collect::<Result<Vec<Samples>, CoreError>>()?;
-    let channels = grids.len().min(3);
-    let mut pixels = scratch::take(&BYTES, width * height * channels)?;
-    if let [grey] = grids.as_slice() {
-        for (y, row) in pixels.chunks_exact_mut(width).enumerate() {
-            row.copy_from_slice(&row_of(grey, y)[..width]);
+        .map(|_| vec![0u8; 4 * (width + 8)])
+        .collect();
+    let mut sums = vec![0u16; width + 8];
+    for (y, out) in pixels.chunks_exact_mut(width * channels).enumerate() {
+        for (plane, row) in planes.iter().zip(&mut rows) {
+            upsample_row(plane, y, row, &mut sums);
         }
-    } else {
-        convert(&grids, &mut pixels, width);
-    }
-    for grid in grids {
-        scratch::give(&BYTES, grid.values);
+        match colour {
+            Colour::Grey => out.copy_from_slice(&rows[0][..width]),
+            Colour::YCbCr => {
+                let (luma, chroma) = (&rows[0][..width], (&rows[1][..width], &rows[2][..width]));
+                for (((pixel, &y), &cb), &cr) in
+                    out.chunks_exact_mut(3).zip(luma).zip(chroma.0).zip(chroma.1)
+                {
+                    pixel.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
+                }
+            }
+            Colour::Rgb => {
+                for (((pixel, &r), &g), &b) in out
+                    .chunks_exact_mut(3)
+                    .zip(&rows[0][..width])
+                    .zip(&rows[1][..width])
+                    .zip(&rows[2][..width])
+                {
+                    pixel.copy_from_slice(&[r, g, b]);
+                }
+            }
+        }
     }
     Ok(pixels)
 }
 
-/// YCbCr samples to RGB pixels, row by row.
-fn convert(grids: &[Samples], pixels: &mut [u8], width: usize) {
-    // Chroma at half resolution across (4:2:2, and 4:2:0 in no file libjpeg reduces by
-    // the IDCT) is replicated into these rows first.
-    let mut wide = [vec![0u8; width], vec![0u8; width]];
-    for (y, row) in pixels.chunks_exact_mut(width * 3).enumerate() {
-        let luma = &row_of(&grids[0], y)[..width];
-        let mut chroma = [&[][..], &[][..]];
-        for ((grid, wide), chroma) in grids[1..].iter().zip(&mut wide).zip(&mut chroma) {
-            let samples = row_of(grid, y);
-            *chroma = if grid.ratio.0 == 1 {
-                &samples[..width]
+/// Output row `y` of one component into `out` (at least the output width).
+fn upsample_row(plane: &SamplePlane<'_>, y: usize, out: &mut [u8], sums: &mut [u16]) {
+    let width = plane.geometry.width;
+    let y = y as isize;
+    match plane.geometry.upsample {
+        Upsample::None => out[..width].copy_from_slice(plane.row(y)),
+        Upsample::Repeat { across, down } => {
+            let row = plane.row(y / down as isize);
+            if across == 1 {
+                out[..width].copy_from_slice(row);
             } else {
-                for (pair, &sample) in wide.chunks_mut(2).zip(samples) {
-                    pair.fill(sample);
+                for (group, &sample) in out.chunks_exact_mut(across).zip(row) {
+                    group.fill(sample);
                 }
-                &wide[..]
-            };
+            }
         }
-        for (((pixel, &y), &cb), &cr) in row
-            .chunks_exact_mut(3)
-            .zip(luma)
-            .zip(chroma[0])
-            .zip(chroma[1])
-        {
-            pixel.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
+        Upsample::FancyAcross => fancy_across(plane.row(y), out),
+        Upsample::FancyDown => {
+            let (nearer, farther, bias) = vertical_pair(plane, y);
+            for ((sample, &a), &b) in out.iter_mut().zip(nearer).zip(farther) {
+                *sample = ((3 * u16::from(a) + u16::from(b) + bias) >> 2) as u8;
+            }
+        }
+        Upsample::FancyBoth => {
+            let (nearer, farther, _) = vertical_pair(plane, y);
+            for ((sum, &a), &b) in sums.iter_mut().zip(nearer).zip(farther) {
+                *sum = 3 * u16::from(a) + u16::from(b);
+            }
+            fancy_across_sums(&sums[..width], out);
         }
     }
+}
+
+/// For output row `y` of a component upsampled twice down: its nearer sample row, the
+/// farther one (above for even rows, below for odd ones) and the rounding bias libjpeg
+/// adds to the even and odd rows' triangle filter.
+#[inline(always)]
+fn vertical_pair<'a>(plane: &'a SamplePlane<'_>, y: isize) -> (&'a [u8], &'a [u8], u16) {
+    let row = y / 2;
+    if y % 2 == 0 {
+        (plane.row(row), plane.row(row - 1), 1)
+    } else {
+        (plane.row(row), plane.row(row + 1), 2)
+    }
+}
+
+/// h2v1 fancy upsampling of one row (more than two samples): each sample becomes two,
+/// 3/4 of itself and 1/4 of its neighbour on that side; the ends keep themselves.
+fn fancy_across(row: &[u8], out: &mut [u8]) {
+    let n = row.len();
+    let at = |i: usize| u16::from(row[i]);
+    out[0] = row[0];
+    out[1] = ((at(0) * 3 + at(1) + 2) >> 2) as u8;
+    for i in 1..n - 1 {
+        let nearer = at(i) * 3;
+        out[2 * i] = ((nearer + at(i - 1) + 1) >> 2) as u8;
+        out[2 * i + 1] = ((nearer + at(i + 1) + 2) >> 2) as u8;
+    }
+    out[2 * n - 2] = ((at(n - 1) * 3 + at(n - 2) + 1) >> 2) as u8;
+    out[2 * n - 1] = row[n - 1];
+}
+
+/// The horizontal half of h2v2 fancy upsampling, on column sums (3 x nearer row +
+/// farther row) of more than two columns.
+fn fancy_across_sums(sums: &[u16], out: &mut [u8]) {
+    let n = sums.len();
+    out[0] = ((sums[0] * 4 + 8) >> 4) as u8;
+    out[1] = ((sums[0] * 3 + sums[1] + 7) >> 4) as u8;
+    for i in 1..n - 1 {
+        let nearer = sums[i] * 3;
+        out[2 * i] = ((nearer + sums[i - 1] + 8) >> 4) as u8;
+        out[2 * i + 1] = ((nearer + sums[i + 1] + 7) >> 4) as u8;
+    }
+    out[2 * n - 2] = ((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4) as u8;
+    out[2 * n - 1] = ((sums[n - 1] * 4 + 7) >> 4) as u8;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dc_sample_is_the_rounded_block_mean_plus_128() {
-        let cases: [(i16, u16, u8); 8] = [
-            (0, 16, 128),
-            (1, 16, 130),
-            (-1, 16, 126),
-            (100, 8, 228),
-            (300, 8, 255),  // clamps
-            (-300, 8, 0),   // clamps
-            (1000, 8, 104), // wraps, as libjpeg's range-limit table does
-            (1, 4, 129),    // 4 / 8 = 0.5 rounds up
-        ];
-        for (dc, step, expected) in cases {
-            assert_eq!(dc_sample(dc, step), expected, "{dc} x {step}");
-        }
-    }
-
-    #[test]
-    fn plane_samples_equal_block_samples_in_and_out_of_range() {
-        let dcs: Vec<i16> = (-32768..=32767).step_by(7).collect();
-        for step in [1u16, 2, 8, 16, 99, 255, 65535] {
-            let one_by_one: Vec<u8> = dcs.iter().map(|&dc| dc_sample(dc, step)).collect();
-            assert_eq!(dc_samples(&dcs, step).unwrap(), one_by_one, "step {step}");
-            let sane: Vec<i16> = dcs.iter().map(|&dc| dc.clamp(-20, 20)).collect();
-            let one_by_one: Vec<u8> = sane.iter().map(|&dc| dc_sample(dc, step)).collect();
-            assert_eq!(dc_samples(&sane, step).unwrap(), one_by_one, "step {step}");
-        }
-    }
-
-    #[test]
-    fn reduced_idct_of_a_flat_block_is_its_dc_sample() {
-        let table = [2u16; 64];
-        // Non-zero only where the reduction does not look (zigzag 3 is natural 16).
-        let mut ignored = AcBlock::default();
-        ignored.store_value(3, 40);
-        for dc in [-64i16, -3, 0, 5, 63] {
-            let flat = dc_sample(dc, 2);
-            assert_eq!(
-                idct_2x2(dc, &AcBlock::default(), &table),
-                [[flat; 2]; 2],
-                "{dc}"
-            );
-            assert_eq!(idct_2x2(dc, &ignored, &table), [[flat; 2]; 2], "{dc}");
-        }
-    }
-
-    #[test]
-    fn reduced_idct_splits_a_horizontal_ramp_left_and_right() {
-        let mut block = AcBlock::default();
-        block.store_value(1, 10); // the first horizontal cosine: left half brighter than the right
-        let [top, bottom] = idct_2x2(0, &block, &[8; 64]);
-        assert_eq!(top, bottom);
-        assert!(top[0] > 128 && top[1] < 128 && u16::from(top[0]) + u16::from(top[1]) == 256);
-    }
-
-    #[test]
-    fn the_lowest_terms_shortcut_equals_the_whole_reduction() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |range: i64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % (2 * range as u64 + 1)) as i64 - range
-        };
-        let table: [u16; 64] = std::array::from_fn(|i| 1 + (i as u16 * 7) % 60);
-        for case in 0..20_000 {
-            // Small terms mostly, and now and then ones that take the range limit's wrap.
-            let range = if case % 10 == 0 { 30_000 } else { 200 };
-            let mut block = AcBlock::default();
-            for zigzag in [1, 2, 4] {
-                if next(1) != 0 {
-                    block.store_value(zigzag, next(range) as i16);
-                }
-            }
-            let dc = next(range) as i16;
-            // Zigzag 6 (natural 3) is kept: marking it non-zero while its value stays 0
-            // takes the whole reduction over the same terms.
-            let mut whole = block;
-            whole.nonzero |= 1 << 6;
-            assert_eq!(
-                idct_2x2(dc, &block, &table),
-                idct_2x2(dc, &whole, &table),
-                "{case}"
-            );
-        }
-    }
 
     #[test]
     fn converts_ycbcr_like_jfif() {
@@ -396,5 +203,43 @@ mod tests {
         for ((y, cb, cr), expected) in cases {
             assert_eq!(ycbcr_to_rgb(y, cb, cr), expected, "{y} {cb} {cr}");
         }
+    }
+
+    #[test]
+    fn triangle_filters_weigh_the_nearer_sample_three_times() {
+        let mut out = [0u8; 8];
+        fancy_across(&[0, 100, 200, 40], &mut out);
+        // 0 | 3/4*0+1/4*100 | 3/4*100+1/4*0 | ... with libjpeg's biases (1, then 2).
+        assert_eq!(out, [0, 25, 75, 125, 175, 160, 80, 40]);
+        let mut out = [0u8; 6];
+        // Sums of 4 x 0, 4 x 100, 4 x 200: flat columns.
+        fancy_across_sums(&[0, 400, 800], &mut out);
+        assert_eq!(out, [0, 25, 75, 125, 175, 200]);
+    }
+
+    fn plane(samples: &[u8], width: usize, height: usize, upsample: Upsample) -> SamplePlane<'_> {
+        SamplePlane {
+            samples,
+            stride: width,
+            geometry: ComponentGeometry {
+                samples: 1,
+                width,
+                height,
+                upsample,
+            },
+        }
+    }
+
+    #[test]
+    fn vertical_filters_repeat_the_first_and_last_rows() {
+        let samples = [0, 0, 0, 80, 80, 80];
+        let plane = plane(&samples, 3, 2, Upsample::FancyDown);
+        let mut rows = [[0u8; 8]; 4];
+        let mut sums = [0u16; 8];
+        for (y, row) in rows.iter_mut().enumerate() {
+            upsample_row(&plane, y, row, &mut sums);
+        }
+        // Row 0: above the first row is itself; row 3: below the last row is itself.
+        assert_eq!([rows[0][0], rows[1][0], rows[2][0], rows[3][0]], [0, 20, 60, 80]);
     }
 }

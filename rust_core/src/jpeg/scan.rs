@@ -1,177 +1,45 @@
 //! Entropy-coded scans (T.81 F.2.2, G.1.2).
 //!
-//! Sequential scans decode each block's DC difference and read past its AC symbols.
-//! Progressive DC scans are decoded (first scans and refinements); progressive AC scans
-//! are skipped whole by looking for the marker that ends them, except for the components
-//! whose AC terms the output needs (`Plane::ac`).
+//! What is decoded of a component depends on how many samples each of its blocks becomes
+//! (`Plane::block_samples`). One sample is the block's DC term alone: its AC symbols are
+//! read past without decoding them (sequential) or its AC scans skipped whole, by looking
+//! for the marker that ends them (progressive). Otherwise its AC terms are decoded too, and
+//! in a sequential file turned into samples as soon as the block is read.
 
 use super::bits::{next_marker, BitReader};
 use super::headers::{Frame, Scan};
-use super::huffman::{Coefficient, HuffmanTable};
+use super::blocks::{Coefficients, FullBlock, ReducedBlock};
+use super::huffman::HuffmanTable;
+use super::idct;
 use super::malformed;
+use crate::deadline::Deadline;
 use crate::error::CoreError;
 
-/// Zigzag position -> natural (row-major) position in a block (T.81 Figure A.6), with 16
-/// extra entries so a corrupt run past the end lands on the last coefficient, as in libjpeg.
-pub(super) const NATURAL_ORDER: [usize; 80] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
-    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
-    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
-    63, 63, 63, 63, 63, 63,
-];
-
-/// The AC coefficients (natural order) that libjpeg's 2x2 reduced inverse DCT reads: rows
-/// and columns 0, 1, 3, 5, 7. They are all an `AcBlock` keeps the values of.
-pub(super) const USED_AC: [usize; 24] = [
-    1, 3, 5, 7, 8, 9, 11, 13, 15, 24, 25, 27, 29, 31, 40, 41, 43, 45, 47, 56, 57, 59, 61, 63,
-];
-
-/// Marks a zigzag position whose value an `AcBlock` does not keep.
-const UNUSED: u8 = u8::MAX;
-
-/// Zigzag position -> index into `AcBlock::values`, or `UNUSED`.
-const SLOT: [u8; 64] = {
-    let mut slots = [UNUSED; 64];
-    let mut zigzag = 1;
-    while zigzag < 64 {
-        let mut slot = 0;
-        while slot < USED_AC.len() {
-            if USED_AC[slot] == NATURAL_ORDER[zigzag] {
-                slots[zigzag] = slot as u8;
-            }
-            slot += 1;
-        }
-        zigzag += 1;
-    }
-    slots
-};
-
-/// Bits of `AcBlock::nonzero` for the positions whose values are kept.
-pub(super) const USED_MASK: u64 = {
-    let mut mask = 0;
-    let mut zigzag = 0;
-    while zigzag < 64 {
-        if SLOT[zigzag] != UNUSED {
-            mask |= 1 << zigzag;
-        }
-        zigzag += 1;
-    }
-    mask
-};
-
-/// Where `AcBlock::store` puts the coefficient at zigzag position `z` (< 80): its slot in
-/// `AcBlock::values` (past 63, as libjpeg does, that of 63), or `SINK` when it is not
-/// kept; from 80 on, `SINK` for every position, which is where ZRL's zero goes.
-const STORE: [u8; 160] = {
-    let mut store = [SINK; 160];
-    let mut z = 1;
-    while z < 80 {
-        let slot = SLOT[if z < 63 { z } else { 63 }];
-        if slot != UNUSED {
-            store[z] = slot;
-        }
-        z += 1;
-    }
-    store
-};
-
-/// The slot of `AcBlock::values` that takes what is not kept.
-const SINK: u8 = 24;
-
-/// The AC terms kept of one block: the values the 2x2 reduction reads (64 bytes instead
-/// of 128 for a whole block), and which of all 63 are non-zero, which is what a
-/// progressive refinement scan needs to know of the others.
-///
-/// Every coefficient decoded is stored, the ones not kept in a slot of their own (`SINK`),
-/// so that storing one takes no branch: whether a position is kept would be mispredicted
-/// often.
-#[derive(Clone, Copy, Default)]
-pub(super) struct AcBlock {
-    /// Values at the natural positions of `USED_AC`, in that order, then the sink.
-    pub values: [i16; SINK as usize + 1],
-    /// Bit k set when the coefficient at zigzag position k is non-zero.
-    pub nonzero: u64,
-}
-
-impl AcBlock {
-    /// The value at natural position `natural` (0 when it is not kept).
-    #[cfg(test)]
-    pub(super) fn at(&self, natural: usize) -> i16 {
-        USED_AC
-            .iter()
-            .position(|&n| n == natural)
-            .map_or(0, |slot| self.values[slot])
-    }
-
-    /// Stores the coefficient `coefficient` read ending at zigzag position `z`, shifted
-    /// left by `low`: its value at `z` (at 63 past 63), or nothing for ZRL. Returns its
-    /// `nonzero` bit, for the caller to merge once the block is done: merged at once, the
-    /// mask would go through memory for every coefficient.
-    #[inline(always)]
-    fn store(&mut self, z: usize, coefficient: Coefficient, low: u32) -> u64 {
-        let value = coefficient.value().wrapping_shl(low) as i16;
-        let index = z + 80 * usize::from(coefficient.zero_run());
-        if let Some(&slot) = STORE.get(index) {
-            if let Some(kept) = self.values.get_mut(usize::from(slot)) {
-                *kept = value;
-            }
-        }
-        u64::from(value != 0) << z.min(63)
-    }
-
-    /// Stores a value at zigzag position `z` (<= 63).
-    #[inline(always)]
-    pub(super) fn store_value(&mut self, z: usize, value: i16) {
-        if let Some(&slot) = STORE.get(z) {
-            if let Some(kept) = self.values.get_mut(usize::from(slot)) {
-                *kept = value;
-            }
-        }
-        self.nonzero |= u64::from(value != 0) << (z & 63);
-    }
-
-    /// Reads the correction bits of the non-zero coefficients at the zigzag positions of
-    /// `positions`, in order, and applies them to the kept ones: a set bit adds `plus`
-    /// to the magnitude unless that bit is set already (G.1.2.3).
-    #[inline(always)]
-    fn refine(&mut self, reader: &mut BitReader<'_>, mut positions: u64, plus: i16) {
-        while positions != 0 {
-            let n = positions.count_ones().min(16);
-            // The n bits, first one at the top.
-            let mut bits = reader.bits(n) << (32 - n);
-            for _ in 0..n {
-                let z = positions.trailing_zeros() as usize;
-                positions &= positions - 1;
-                let corrected = bits >> 31 != 0;
-                bits <<= 1;
-                if let Some(&slot) = STORE.get(z) {
-                    if let Some(value) = self.values.get_mut(usize::from(slot)) {
-                        let step = if *value >= 0 {
-                            plus
-                        } else {
-                            plus.wrapping_neg()
-                        };
-                        if corrected && *value & plus == 0 {
-                            *value = value.wrapping_add(step);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The coefficients kept of one component, in rows of `across` blocks that cover whole
-/// MCUs, 16 bits wide as libjpeg keeps them.
+/// One component's coefficients and samples, in rows of `across` blocks that cover
+/// whole MCUs, 16 bits wide as libjpeg keeps them.
 pub(super) struct Plane {
     pub across: usize,
-    /// Every block's DC coefficient.
+    /// Samples per block side out of the inverse DCT (1, 2, 4 or 8).
+    pub block_samples: usize,
+    /// Every block's DC term: in progressive files, and for one-sample blocks.
     pub dc: Vec<i16>,
-    /// The AC terms of every block, for the chroma of 4:2:0, which libjpeg reduces with
-    /// a 2x2 inverse DCT at this scale; empty for the other components.
-    pub ac: Vec<AcBlock>,
+    /// The AC terms of progressive files, as the inverse DCT needs them kept.
+    pub ac: AcTerms,
+    /// The samples of a sequential file's component with blocks of more than one sample,
+    /// `across * block_samples` wide, written as each block is decoded.
+    pub samples: Vec<u8>,
     /// The quantisation table (natural order), latched at the component's first scan.
     pub quantisation: Option<[u16; 64]>,
+}
+
+/// A progressive file's AC terms of one component.
+pub(super) enum AcTerms {
+    /// Not kept: one-sample blocks (or a sequential file).
+    None,
+    /// What the 2x2 reduction reads, for two-sample blocks.
+    Reduced(Vec<ReducedBlock>),
+    /// All of them, for the 4x4 and 8x8 inverse DCTs.
+    Full(Vec<FullBlock>),
 }
 
 /// The Huffman tables defined so far, by slot.
@@ -202,17 +70,22 @@ struct Run {
 }
 
 /// One block of an MCU: the scan component it belongs to and where it sits in its plane,
-/// as `row * down + col * across + offset`.
+/// as `row * down + col * across + offset`, at block row `row * v + dy`, column
+/// `col * across + dx`.
 #[derive(Clone, Copy)]
 struct McuBlock {
     slot: usize,
     down: usize,
     across: usize,
     offset: usize,
+    v: usize,
+    dy: usize,
+    dx: usize,
 }
 
 /// Decodes the scan whose entropy-coded data starts at `data[pos]` and returns the
 /// position of the marker that follows it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn decode_scan(
     data: &[u8],
     pos: usize,
@@ -221,6 +94,7 @@ pub(super) fn decode_scan(
     planes: &mut [Plane],
     tables: &Tables<'_>,
     restart_interval: usize,
+    deadline: &Deadline,
 ) -> Result<usize, CoreError> {
     let kind = match (frame.progressive, scan.start, scan.high) {
         (false, _, _) => Kind::Sequential,
@@ -229,91 +103,96 @@ pub(super) fn decode_scan(
         (true, _, 0) => Kind::AcFirst,
         (true, _, _) => Kind::AcRefine,
     };
-    if matches!(kind, Kind::AcFirst | Kind::AcRefine)
-        && planes[scan.components[0].index].ac.is_empty()
-    {
-        // Only the DC term of this component is wanted: skip the scan without decoding it.
-        return next_marker(data, pos, true).ok_or_else(|| malformed("scan never ends"));
-    }
-    let mut dc = [None; 4];
-    let mut ac = [None; 4];
-    for (slot, sc) in scan.components.iter().enumerate() {
-        dc[slot] = table(
-            tables.dc,
-            sc.dc_table,
-            matches!(kind, Kind::Sequential | Kind::DcFirst),
-        )?;
-        ac[slot] = table(
-            tables.ac,
-            sc.ac_table,
-            !matches!(kind, Kind::DcFirst | Kind::DcRefine),
-        )?;
-    }
     let low = u32::from(scan.low);
     let band = (usize::from(scan.start), usize::from(scan.end));
     let mut reader = BitReader::new(data, pos);
-    let walk = Walk::new(frame, scan, restart_interval);
-    let (mut dcs, mut acs) = split(planes, scan);
-    match kind {
-        Kind::DcFirst => {
-            walk.run(
-                &mut reader,
-                data,
-                #[inline(always)]
-                |reader, run, block| {
-                    decode_dc(reader, run, block, dc[block.slot], dcs[block.slot], low)
-                },
-            )?;
+    let walk = Walk::new(frame, scan, restart_interval, deadline);
+    if matches!(kind, Kind::AcFirst | Kind::AcRefine) {
+        let sc = scan.components[0];
+        let table = table(tables.ac, sc.ac_table, true)?
+            .ok_or_else(|| malformed("undefined Huffman table"))?;
+        match &mut planes[sc.index].ac {
+            // Only the DC term of this component is wanted: skip the scan undecoded.
+            AcTerms::None => {
+                return next_marker(data, pos, true).ok_or_else(|| malformed("scan never ends"))
+            }
+            AcTerms::Reduced(blocks) => {
+                ac_scan(&walk, &mut reader, data, table, blocks, kind, band, low)?
+            }
+            AcTerms::Full(blocks) => {
+                ac_scan(&walk, &mut reader, data, table, blocks, kind, band, low)?
+            }
         }
-        Kind::Sequential => {
-            walk.run(
-                &mut reader,
-                data,
-                #[inline(always)]
-                |reader, run, block| {
-                    decode_dc(reader, run, block, dc[block.slot], dcs[block.slot], 0)?;
-                    let ac_table =
-                        ac[block.slot].ok_or_else(|| malformed("undefined Huffman table"))?;
-                    let blocks = &mut *acs[block.slot];
-                    if blocks.is_empty() {
-                        ac_table.skip_ac(reader)
-                    } else {
-                        let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
-                        decode_ac_sequential(reader, ac_table, coefficients)
-                    }
-                },
-            )?;
+    } else {
+        let mut dc = [None; 4];
+        let mut ac = [None; 4];
+        for (slot, sc) in scan.components.iter().enumerate() {
+            dc[slot] = table(tables.dc, sc.dc_table, kind != Kind::DcRefine)?;
+            ac[slot] = table(tables.ac, sc.ac_table, kind == Kind::Sequential)?;
         }
-        Kind::DcRefine => {
-            walk.run(
-                &mut reader,
-                data,
-                #[inline(always)]
-                |reader, _, block| {
-                    let coefficient = dcs[block.slot].get_mut(block.at).ok_or_else(outside)?;
-                    // Without a branch: the bit is a coin toss.
-                    *coefficient |= reader.bits(1).wrapping_shl(low) as i16;
-                    Ok(())
-                },
-            )?;
-        }
-        Kind::AcFirst | Kind::AcRefine => {
-            let ac_table = ac[0].ok_or_else(|| malformed("undefined Huffman table"))?;
-            let blocks = &mut *acs[0];
-            walk.run(
-                &mut reader,
-                data,
-                #[inline(always)]
-                |reader, run, block| {
-                    let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
-                    let eob = &mut run.end_of_band;
-                    if kind == Kind::AcFirst {
-                        decode_ac_first(reader, ac_table, coefficients, band, low, eob)
-                    } else {
-                        decode_ac_refine(reader, ac_table, coefficients, band, low, eob)
-                    }
-                },
-            )?;
+        let mut targets = targets(planes, scan, kind)?;
+        match kind {
+            Kind::DcFirst => {
+                walk.run(
+                    &mut reader,
+                    data,
+                    #[inline(always)]
+                    |reader, run, block| {
+                        let dc = decode_dc(reader, run, block, dc[block.slot])?;
+                        let Target::Dc(dcs) = &mut targets[block.slot] else {
+                            return Err(outside());
+                        };
+                        *dcs.get_mut(block.at).ok_or_else(outside)? = dc.wrapping_shl(low) as i16;
+                        Ok(())
+                    },
+                )?;
+            }
+            Kind::DcRefine => {
+                walk.run(
+                    &mut reader,
+                    data,
+                    #[inline(always)]
+                    |reader, _, block| {
+                        let Target::Dc(dcs) = &mut targets[block.slot] else {
+                            return Err(outside());
+                        };
+                        let coefficient = dcs.get_mut(block.at).ok_or_else(outside)?;
+                        // Without a branch: the bit is a coin toss.
+                        *coefficient |= reader.bits(1).wrapping_shl(low) as i16;
+                        Ok(())
+                    },
+                )?;
+            }
+            _ => {
+                let mut local = FullBlock::default();
+                walk.run(
+                    &mut reader,
+                    data,
+                    #[inline(always)]
+                    |reader, run, block| {
+                        let dc = decode_dc(reader, run, block, dc[block.slot])?;
+                        let ac_table =
+                            ac[block.slot].ok_or_else(|| malformed("undefined Huffman table"))?;
+                        match &mut targets[block.slot] {
+                            Target::Dc(dcs) => {
+                                *dcs.get_mut(block.at).ok_or_else(outside)? = dc as i16;
+                                ac_table.skip_ac(reader)
+                            }
+                            Target::Samples {
+                                samples,
+                                stride,
+                                n,
+                                multipliers,
+                            } => {
+                                local.values[0] = dc as i16;
+                                decode_ac_sequential(reader, ac_table, &mut local)?;
+                                let at = block.row * *n * *stride + block.col * *n;
+                                write_samples(&mut local, *n, multipliers, samples, at, *stride)
+                            }
+                        }
+                    },
+                )?;
+            }
         }
     }
     if reader.overran() {
@@ -322,39 +201,117 @@ pub(super) fn decode_scan(
     next_marker(data, reader.position(), true).ok_or_else(|| malformed("scan never ends"))
 }
 
-/// A block's DC term (F.2.2.1): a difference from the last one of its component, shifted
-/// left by `low` in a progressive first scan.
+/// Turns a sequential block into its samples at `samples[at..]`, and clears it for the
+/// next. Not inlined: with the inverse DCTs in the block loop, the bit reader's state
+/// would no longer fit in registers for the Huffman decoding around it.
+#[inline(never)]
+fn write_samples(
+    block: &mut FullBlock,
+    n: usize,
+    multipliers: &idct::Multipliers,
+    samples: &mut [u8],
+    at: usize,
+    stride: usize,
+) -> Result<(), CoreError> {
+    let out = samples.get_mut(at..).ok_or_else(outside)?;
+    idct::block(n, block, multipliers, out, stride)?;
+    *block = FullBlock::default();
+    Ok(())
+}
+
+/// The blocks of an AC scan of a progressive file (one component), kept in `blocks`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn ac_scan<B: Coefficients>(
+    walk: &Walk<'_>,
+    reader: &mut BitReader<'_>,
+    data: &[u8],
+    table: &HuffmanTable,
+    blocks: &mut [B],
+    kind: Kind,
+    band: (usize, usize),
+    low: u32,
+) -> Result<(), CoreError> {
+    walk.run(
+        reader,
+        data,
+        #[inline(always)]
+        |reader, run, block| {
+            let coefficients = blocks.get_mut(block.at).ok_or_else(outside)?;
+            let eob = &mut run.end_of_band;
+            if kind == Kind::AcFirst {
+                decode_ac_first(reader, table, coefficients, band, low, eob)
+            } else {
+                decode_ac_refine(reader, table, coefficients, band, low, eob)
+            }
+        },
+    )
+}
+
+/// A block's DC term (F.2.2.1): the last one of its component plus the difference read
+/// now (before a progressive first scan's shift).
 #[inline(always)]
 fn decode_dc(
     reader: &mut BitReader<'_>,
     run: &mut Run,
     block: At,
     table: Option<&HuffmanTable>,
-    dcs: &mut [i16],
-    low: u32,
-) -> Result<(), CoreError> {
+) -> Result<i32, CoreError> {
     let table = table.ok_or_else(|| malformed("undefined Huffman table"))?;
     let difference = table.decode_difference(reader)?;
     let prediction = &mut run.predictions[block.slot];
     *prediction = prediction.wrapping_add(difference);
-    *dcs.get_mut(block.at).ok_or_else(outside)? = prediction.wrapping_shl(low) as i16;
-    Ok(())
+    Ok(*prediction)
 }
 
-/// The DC and AC planes of each scan component, by its place in the scan, as slices of
-/// their own: the compiler then knows that a coefficient stored in one cannot move another,
-/// and keeps their addresses in registers instead of reloading them after every store.
-#[allow(clippy::type_complexity)]
-fn split<'p>(planes: &'p mut [Plane], scan: &Scan) -> ([&'p mut [i16]; 4], [&'p mut [AcBlock]; 4]) {
-    let mut dcs: [&mut [i16]; 4] = Default::default();
-    let mut acs: [&mut [AcBlock]; 4] = Default::default();
+/// Where a DC scan or a sequential scan puts what it decodes of a component.
+enum Target<'p> {
+    /// The DC plane.
+    Dc(&'p mut [i16]),
+    /// The sample plane, `stride` wide, of blocks of `n` x `n` samples.
+    Samples {
+        samples: &'p mut [u8],
+        stride: usize,
+        n: usize,
+        multipliers: Box<idct::Multipliers>,
+    },
+}
+
+impl Default for Target<'_> {
+    fn default() -> Self {
+        Target::Dc(&mut [])
+    }
+}
+
+/// The target of each scan component, by its place in the scan, as slices of their own:
+/// the compiler then knows that a coefficient stored in one cannot move another, and
+/// keeps their addresses in registers instead of reloading them after every store.
+fn targets<'p>(
+    planes: &'p mut [Plane],
+    scan: &Scan,
+    kind: Kind,
+) -> Result<[Target<'p>; 4], CoreError> {
+    let mut targets: [Target<'p>; 4] = Default::default();
     for (index, plane) in planes.iter_mut().enumerate() {
         if let Some(slot) = scan.components.iter().position(|sc| sc.index == index) {
-            dcs[slot] = &mut plane.dc;
-            acs[slot] = &mut plane.ac;
+            targets[slot] = if kind == Kind::Sequential && plane.block_samples > 1 {
+                Target::Samples {
+                    stride: plane.across * plane.block_samples,
+                    n: plane.block_samples,
+                    samples: &mut plane.samples,
+                    multipliers: Box::new(idct::multipliers(
+                        plane
+                            .quantisation
+                            .as_ref()
+                            .ok_or_else(|| malformed("undefined quantisation table"))?,
+                    )),
+                }
+            } else {
+                Target::Dc(&mut plane.dc)
+            };
         }
     }
-    (dcs, acs)
+    Ok(targets)
 }
 
 /// The table in `slot` when the scan needs one, else `None`.
@@ -381,16 +338,20 @@ fn outside() -> CoreError {
 struct At {
     slot: usize,
     at: usize,
+    /// Its block row and column in the plane.
+    row: usize,
+    col: usize,
 }
 
 /// The order in which a scan codes its blocks (T.81 A.2): MCU by MCU, each MCU's blocks
 /// component by component, with a restart marker every `restart_interval` MCUs.
-struct Walk {
+struct Walk<'d> {
     blocks: Vec<McuBlock>,
     shape: Shape,
     across: usize,
     down: usize,
     restart_interval: usize,
+    deadline: &'d Deadline,
 }
 
 /// The MCU shapes that have a loop of their own: in them a block's scan component is known
@@ -410,8 +371,8 @@ enum Shape {
     General,
 }
 
-impl Walk {
-    fn new(frame: &Frame, scan: &Scan, restart_interval: usize) -> Self {
+impl<'d> Walk<'d> {
+    fn new(frame: &Frame, scan: &Scan, restart_interval: usize, deadline: &'d Deadline) -> Self {
         let interleaved = scan.components.len() > 1;
         let mut blocks = Vec::new();
         for (slot, sc) in scan.components.iter().enumerate() {
@@ -429,6 +390,9 @@ impl Walk {
                         down: v * plane_across,
                         across: h,
                         offset: dy * plane_across + dx,
+                        v,
+                        dy,
+                        dx,
                     });
                 }
             }
@@ -459,6 +423,7 @@ impl Walk {
             across,
             down,
             restart_interval,
+            deadline,
         }
     }
 
@@ -478,7 +443,7 @@ impl Walk {
                     #[inline(always)]
                     |reader, run, row, col| {
                         let at = row * down + col;
-                        block(reader, run, At { slot: 0, at })
+                        block(reader, run, At { slot: 0, at, row, col })
                     },
                 )
             }
@@ -494,12 +459,13 @@ impl Walk {
                         for dy in 0..v {
                             for dx in 0..h {
                                 let at = first + dy * luma_across + dx;
-                                block(reader, run, At { slot: 0, at })?;
+                                let (row, col) = (row * v + dy, col * h + dx);
+                                block(reader, run, At { slot: 0, at, row, col })?;
                             }
                         }
                         for b in others {
                             let at = row * b.down + col;
-                            block(reader, run, At { slot: b.slot, at })?;
+                            block(reader, run, At { slot: b.slot, at, row, col })?;
                         }
                         Ok(())
                     },
@@ -512,7 +478,8 @@ impl Walk {
                 |reader, run, row, col| {
                     for b in blocks {
                         let at = row * b.down + col * b.across + b.offset;
-                        block(reader, run, At { slot: b.slot, at })?;
+                        let (row, col) = (row * b.v + b.dy, col * b.across + b.dx);
+                        block(reader, run, At { slot: b.slot, at, row, col })?;
                     }
                     Ok(())
                 },
@@ -545,6 +512,7 @@ impl Walk {
             if reader.overran() {
                 return Err(malformed("entropy-coded data ends early"));
             }
+            self.deadline.check()?;
         }
         Ok(())
     }
@@ -552,10 +520,10 @@ impl Walk {
 
 /// The AC coefficients of a sequential block (F.2.2.2), kept.
 #[inline(always)]
-fn decode_ac_sequential(
+fn decode_ac_sequential<B: Coefficients>(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut AcBlock,
+    block: &mut B,
 ) -> Result<(), CoreError> {
     // The position after the last coefficient read, and the non-zero bits stored.
     let (mut k, mut nonzero) = (1, 0);
@@ -567,16 +535,16 @@ fn decode_ac_sequential(
         k += coefficient.advance();
         nonzero |= block.store(k - 1, coefficient, 0);
     }
-    block.nonzero |= nonzero;
+    *block.nonzero_mut() |= nonzero;
     Ok(())
 }
 
 /// A first AC scan of a band (G.1.2.2): values shifted left by `low`, and end-of-band runs.
 #[inline(always)]
-fn decode_ac_first(
+fn decode_ac_first<B: Coefficients>(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut AcBlock,
+    block: &mut B,
     (start, end): (usize, usize),
     low: u32,
     end_of_band_run: &mut u32,
@@ -597,26 +565,26 @@ fn decode_ac_first(
         k += coefficient.advance();
         nonzero |= block.store(k - 1, coefficient, low);
     }
-    block.nonzero |= nonzero;
+    *block.nonzero_mut() |= nonzero;
     Ok(())
 }
 
 /// An AC refinement scan (G.1.2.3): one correction bit for each coefficient already
 /// non-zero, and new coefficients of magnitude 1 << low placed among the zero ones. The
-/// positions are handled as bit masks over `AcBlock::nonzero`, so the work goes with the
+/// positions are handled as bit masks over the non-zero positions of the block, so the work goes with the
 /// non-zero coefficients, not with the band's length.
 #[inline(always)]
-fn decode_ac_refine(
+fn decode_ac_refine<B: Coefficients>(
     reader: &mut BitReader<'_>,
     table: &HuffmanTable,
-    block: &mut AcBlock,
+    block: &mut B,
     (start, end): (usize, usize),
     low: u32,
     end_of_band_run: &mut u32,
 ) -> Result<(), CoreError> {
     let plus = 1i16.wrapping_shl(low);
     let band = from(start) & !from(end + 1);
-    if *end_of_band_run > 0 && block.nonzero & band == 0 {
+    if *end_of_band_run > 0 && block.nonzero() & band == 0 {
         // Inside an end-of-band run, a block with nothing to correct reads no bits.
         *end_of_band_run -= 1;
         return Ok(());
@@ -643,7 +611,7 @@ fn decode_ac_refine(
             // The symbol passes `run` positions still zero, correcting the non-zero ones
             // on the way, and lands on the next zero one (ZRL: on the sixteenth).
             let ahead = band & from(k);
-            let mut zeros = ahead & !block.nonzero;
+            let mut zeros = ahead & !block.nonzero();
             if zeros == ahead {
                 // Nothing non-zero ahead (the usual case): the zeros run on from k.
                 zeros &= from(k + run);
@@ -654,12 +622,12 @@ fn decode_ac_refine(
             }
             if zeros == 0 {
                 // Past the band's end (corrupt data): correct the rest and end the block.
-                block.refine(reader, ahead & block.nonzero, plus);
+                block.refine(reader, ahead & block.nonzero(), plus);
                 k = end + 1;
                 break;
             }
             let landing = zeros.trailing_zeros() as usize;
-            block.refine(reader, ahead & block.nonzero & !from(landing), plus);
+            block.refine(reader, ahead & block.nonzero() & !from(landing), plus);
             if value != 0 {
                 block.store_value(landing, value);
             }
@@ -667,7 +635,7 @@ fn decode_ac_refine(
         }
     }
     if *end_of_band_run > 0 {
-        block.refine(reader, band & from(k) & block.nonzero, plus);
+        block.refine(reader, band & from(k) & block.nonzero(), plus);
         *end_of_band_run -= 1;
     }
     Ok(())
@@ -705,36 +673,24 @@ fn restart_marker(data: &[u8], pos: usize, next: u8) -> Result<usize, CoreError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jpeg::blocks::{NATURAL_ORDER, REDUCED_AC};
 
-    #[test]
-    fn slots_cover_exactly_the_coefficients_the_reduction_reads() {
-        for (zigzag, &natural) in NATURAL_ORDER[..64].iter().enumerate() {
-            let kept = SLOT[zigzag] != UNUSED;
-            assert_eq!(kept, USED_AC.contains(&natural), "zigzag {zigzag}");
-            if kept {
-                assert_eq!(USED_AC[usize::from(SLOT[zigzag])], natural);
-            }
-        }
-        assert_eq!(USED_MASK.count_ones(), 24);
+    /// What a kind of block keeps, for comparing it with the whole block.
+    trait Kept: Coefficients {
+        /// The value at natural position `natural`, None when not kept.
+        fn kept(&self, natural: usize) -> Option<i16>;
     }
 
-    #[test]
-    fn stores_land_where_libjpeg_puts_them() {
-        // Past 63 (corrupt data) a coefficient lands on 63; ZRL's zero lands on no kept slot.
-        assert!(STORE[63..80].iter().all(|&slot| slot == SLOT[63]));
-        assert!(STORE[80..].iter().all(|&slot| slot == SINK));
-        let mut block = AcBlock::default();
-        block.store_value(1, 5); // natural 1: kept
-        block.store_value(4, -2); // natural 9: kept
-        block.store_value(3, 7); // natural 16: not kept
-        assert_eq!(block.at(1), 5);
-        assert_eq!(block.at(9), -2);
-        assert_eq!(block.at(16), 0);
-        assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4);
-        block.nonzero |= block.store(70, Coefficient::new(0x51, 0, 9), 0);
-        block.nonzero |= block.store(62, Coefficient::new(0xF0, 0, 0), 0);
-        assert_eq!(block.at(63), 9);
-        assert_eq!(block.nonzero, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 63);
+    impl Kept for ReducedBlock {
+        fn kept(&self, natural: usize) -> Option<i16> {
+            REDUCED_AC.contains(&natural).then(|| self.at(natural))
+        }
+    }
+
+    impl Kept for FullBlock {
+        fn kept(&self, natural: usize) -> Option<i16> {
+            Some(self.values[natural])
+        }
     }
 
     /// xorshift64: deterministic pseudo-random numbers for the tests below.
@@ -750,13 +706,14 @@ mod tests {
     }
 
     /// An AC table whose codes run from 1 to 15 bits (so that some take the slow path)
-    /// and cover every bit pattern: one symbol of each length 1..=12, eight of 15.
+    /// and cover every bit pattern but all ones (which libjpeg refuses as a code): one
+    /// symbol of each length 1..=12, seven of 15.
     fn ac_table() -> HuffmanTable {
         let mut counts = [1u8; 16];
-        counts[12..].copy_from_slice(&[0, 0, 8, 0]);
+        counts[12..].copy_from_slice(&[0, 0, 7, 0]);
         let values = [
             0x01, 0x00, 0x11, 0x10, 0xF0, 0x21, 0x20, 0x02, 0x31, 0x05, 0x41, 0xE1, 0x0A, 0x1B,
-            0x30, 0xD1, 0x09, 0xF3, 0x6C, 0x13,
+            0x30, 0xD1, 0x09, 0xF3, 0x6C,
         ];
         let mut table = HuffmanTable::new(&counts, &values).unwrap();
         table.prepare_coefficients();
@@ -765,10 +722,10 @@ mod tests {
     }
 
     /// A block with random non-zero coefficients at random positions, in zigzag order,
-    /// with their `AcBlock`: how the decoders' results are compared.
-    fn random_block(random: &mut Random, low: u32) -> ([i16; 64], AcBlock) {
+    /// with their kept block: how the decoders' results are compared.
+    fn random_block<B: Kept>(random: &mut Random, low: u32) -> ([i16; 64], B) {
         let mut all = [0i16; 64];
-        let mut block = AcBlock::default();
+        let mut block = B::default();
         let density = random.next() % 64;
         for (z, coefficient) in all.iter_mut().enumerate().skip(1) {
             if random.next() % 64 < density {
@@ -867,22 +824,20 @@ mod tests {
     }
 
     /// Checks that the kept values and the non-zero positions agree with the whole block.
-    fn assert_same(all: &[i16; 64], block: &AcBlock, case: &str) {
+    fn assert_same<B: Kept>(all: &[i16; 64], block: &B, case: &str) {
         let mut nonzero = 0u64;
-        for (z, &coefficient) in all.iter().enumerate() {
+        for (z, &coefficient) in all.iter().enumerate().skip(1) {
             nonzero |= u64::from(coefficient != 0) << z;
-            assert_eq!(
-                block.at(NATURAL_ORDER[z]),
-                if SLOT[z] != UNUSED { coefficient } else { 0 },
-                "{case} z {z}"
-            );
+            if let Some(kept) = block.kept(NATURAL_ORDER[z]) {
+                assert_eq!(kept, coefficient, "{case} z {z}");
+            }
         }
-        assert_eq!(block.nonzero, nonzero, "{case}");
+        assert_eq!(block.nonzero(), nonzero, "{case}");
     }
 
     /// Runs the decoder of `kind` and its reference over the same random bits, block after
     /// block, and checks that they read the same bits and reach the same coefficients.
-    fn compare_with_reference(kind: Kind, seed: u64) {
+    fn compare_with_reference<B: Kept>(kind: Kind, seed: u64) {
         let table = ac_table();
         let mut random = Random(seed);
         let data: Vec<u8> = (0..4096)
@@ -906,7 +861,7 @@ mod tests {
             // Refinements find the bits above `low` set, and in corrupt data (one block in
             // four here) the bit `low` too.
             let above = u32::from(random.next() % 4 != 0);
-            let (mut all, mut block) = random_block(&mut random, low + above);
+            let (mut all, mut block) = random_block::<B>(&mut random, low + above);
             if kind != Kind::AcRefine {
                 // A first scan finds its band's positions still zero.
                 for (z, coefficient) in all.iter_mut().enumerate() {
@@ -914,7 +869,7 @@ mod tests {
                         *coefficient = 0;
                     }
                 }
-                block = AcBlock::default();
+                block = B::default();
                 for (z, &coefficient) in all.iter().enumerate() {
                     block.store_value(z, coefficient);
                 }
@@ -937,6 +892,9 @@ mod tests {
                 _ => decode_ac_refine(&mut reader, &table, &mut block, band, low, &mut run),
             };
             assert_eq!(result.is_ok(), expected.is_ok(), "{case}");
+            if result.is_err() {
+                break;
+            }
             assert_eq!(run, expected_run, "{case}");
             assert_eq!(reader.consumed(), expected_reader.consumed(), "{case}");
             assert_same(&all, &block, &case);
@@ -949,21 +907,24 @@ mod tests {
     #[test]
     fn sequential_blocks_decode_as_the_spec_reads_them() {
         for seed in 1..=50 {
-            compare_with_reference(Kind::Sequential, seed);
+            compare_with_reference::<ReducedBlock>(Kind::Sequential, seed);
+            compare_with_reference::<FullBlock>(Kind::Sequential, seed);
         }
     }
 
     #[test]
     fn first_ac_scans_decode_as_the_spec_reads_them() {
         for seed in 1..=50 {
-            compare_with_reference(Kind::AcFirst, seed);
+            compare_with_reference::<ReducedBlock>(Kind::AcFirst, seed);
+            compare_with_reference::<FullBlock>(Kind::AcFirst, seed);
         }
     }
 
     #[test]
     fn ac_refinements_decode_as_the_spec_reads_them() {
         for seed in 1..=50 {
-            compare_with_reference(Kind::AcRefine, seed);
+            compare_with_reference::<ReducedBlock>(Kind::AcRefine, seed);
+            compare_with_reference::<FullBlock>(Kind::AcRefine, seed);
         }
     }
 }

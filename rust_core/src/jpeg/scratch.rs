@@ -6,7 +6,7 @@
 //! thread keeps what its last decode used, up to a cap per kind of buffer.
 
 use super::malformed;
-use super::scan::AcBlock;
+use super::blocks::{FullBlock, ReducedBlock};
 use crate::error::CoreError;
 use std::cell::RefCell;
 use std::thread::LocalKey;
@@ -18,9 +18,12 @@ pub(super) struct Pool<T> {
 }
 
 thread_local! {
-    /// The kept AC terms of 4:2:0 chroma: up to the two planes of a 36-megapixel photo
-    /// (281 k blocks of 64 bytes).
-    pub(super) static AC_BLOCKS: Pool<AcBlock> = const { Pool::new(18 << 20) };
+    /// The kept AC terms of chroma scaled 2x2 in progressive files: up to the two planes
+    /// of a 36-megapixel 4:2:0 photo (281 k blocks of 64 bytes).
+    pub(super) static REDUCED_BLOCKS: Pool<ReducedBlock> = const { Pool::new(18 << 20) };
+    /// Whole blocks of progressive files decoded at 1/4 or more: up to a 6-megapixel
+    /// 4:2:0 photo (141 k blocks of 144 bytes).
+    pub(super) static FULL_BLOCKS: Pool<FullBlock> = const { Pool::new(20 << 20) };
     /// DC planes.
     pub(super) static COEFFICIENTS: Pool<i16> = const { Pool::new(2 << 20) };
     /// Samples and output pixels.

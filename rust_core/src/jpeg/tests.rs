@@ -193,6 +193,24 @@ fn encode(spec: &Spec) -> Vec<u8> {
             // An AC scan of bytes that are not decoded, with stuffing and restart markers.
             segment(&mut out, 0xDA, &[1, 1, 0x00, 1, 63, 0x00]);
             out.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0x00]);
+            // The other components' AC scans code every block as empty (an end of band),
+            // so that all their coefficients are known, as libjpeg needs to leave the
+            // blocks unsmoothed.
+            for (c, &(h, v)) in factors.iter().enumerate().skip(1) {
+                segment(&mut out, 0xDA, &[1, c as u8 + 1, 0x00, 1, 63, 0x00]);
+                let blocks_across = (spec.width * h).div_ceil(h_max).div_ceil(8);
+                let blocks_down = (spec.height * v).div_ceil(v_max).div_ceil(8);
+                let mut writer = BitWriter::default();
+                for block in 0..blocks_across * blocks_down {
+                    if spec.restart > 0 && block > 0 && block % spec.restart == 0 {
+                        out.extend(std::mem::take(&mut writer).finish());
+                        let n = ((block / spec.restart - 1) % 8) as u8;
+                        out.extend_from_slice(&[0xFF, 0xD0 + n]);
+                    }
+                    writer.symbol(&ac_codes, 0x00);
+                }
+                out.extend(writer.finish());
+            }
         }
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
@@ -253,13 +271,13 @@ fn decodes_every_layout_size_mode_and_restart_interval() {
                     let image =
                         decode_dc(&data, u64::MAX).unwrap_or_else(|e| panic!("{what}: {e}"));
                     assert_eq!(
-                        (image.width, image.height),
+                        (image.pixels.width, image.pixels.height),
                         (width.div_ceil(8), height.div_ceil(8)),
                         "{what}"
                     );
                     assert_eq!((image.source_width, image.source_height), (width, height));
-                    assert_eq!(image.channels, factors.len(), "{what}");
-                    assert_eq!(image.pixels, expected(&spec), "{what}");
+                    assert_eq!(image.pixels.layout.channels(), factors.len(), "{what}");
+                    assert_eq!(image.pixels.data, expected(&spec), "{what}");
                 }
             }
         }
@@ -330,15 +348,20 @@ fn says_unsupported_for_other_kinds_of_jpeg() {
             "{marker:x}"
         );
     }
-    // No JFIF marker, and an Adobe marker saying the components are untransformed RGB.
+    // No JFIF marker, and an Adobe marker saying the components are untransformed RGB:
+    // the samples are the pixels.
     let mut adobe = vec![0xFF, 0xD8];
     segment(&mut adobe, 0xEE, b"Adobe\0\x64\0\0\0\0\0");
     let jfif_end = 2 + 4 + 14;
     adobe.extend_from_slice(&data[jfif_end..]);
-    assert!(matches!(
-        decode_dc(&adobe, u64::MAX),
-        Err(CoreError::JpegUnsupported(_))
-    ));
+    let rgb = decode_dc(&adobe, u64::MAX).unwrap();
+    let ycc = decode_dc(&data, u64::MAX).unwrap();
+    assert_ne!(rgb.pixels.data, ycc.pixels.data);
+    let sample = |c: usize| {
+        let value = dc_value(c, 0, 0) * i32::from(STEP);
+        (128.0 + (value as f64 / 8.0 + 0.5).floor()).clamp(0.0, 255.0) as u8
+    };
+    assert_eq!(rgb.pixels.data[..3], [sample(0), sample(1), sample(2)]);
 }
 
 #[test]

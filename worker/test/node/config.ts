@@ -11,9 +11,11 @@ export interface WranglerToml {
   main?: string;
   compatibility_date?: string;
   vars?: Record<string, string>;
+  secrets?: { required?: string[] };
   observability?: { enabled?: boolean };
   containers?: { class_name: string; image: string; instance_type?: string; max_instances?: number }[];
   durable_objects?: { bindings?: { name: string; class_name: string }[] };
+  ratelimits?: { name: string; namespace_id: string; simple: { limit: number; period: number } }[];
   migrations?: { tag: string; new_sqlite_classes?: string[] }[];
   dev?: { ip?: string; port?: number };
   [key: string]: unknown;

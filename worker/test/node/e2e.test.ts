@@ -120,6 +120,12 @@ describe("through wrangler dev in local-origin mode", () => {
     }
   });
 
+  it("serves the service's readiness, which has run the real Rust core", async () => {
+    const response = await viaWorker("/ready");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ready", service: "image-insights-api" });
+  });
+
   it("answers an oversize Content-Length with 413 at the edge", async () => {
     // Not multipart: had it reached the service, the answer would have been a 422.
     const size = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES + 1;

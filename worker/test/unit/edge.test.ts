@@ -63,22 +63,73 @@ describe("authentication", () => {
 });
 
 describe("without an API key configured", () => {
-  const openEnv = () => ({ ...env, IMAGE_INSIGHTS_API_KEY: undefined });
+  const closedEnv = () => ({ ...env, IMAGE_INSIGHTS_API_KEY: undefined });
+  const publicEnv = () => ({ ...env, IMAGE_INSIGHTS_API_KEY: undefined, PUBLIC_API: "true" });
+  const NOT_CONFIGURED = {
+    error: "Service unavailable",
+    message: 'No API key is configured. Set the IMAGE_INSIGHTS_API_KEY secret, or PUBLIC_API = "true" to serve without keys.',
+  };
 
-  it("asks no key", async () => {
+  it.each([
+    ["GET", "/"],
+    ["GET", "/health"],
+    ["GET", "/ready"],
+    ["POST", "/v1/image/analysis"],
+    ["POST", "/v1/image/analysis/url"],
+    ["GET", "/docs"],
+    ["GET", "/metrics"],
+  ])("answers %s %s with 503 and never wakes a container, unless PUBLIC_API is true", async (method, path) => {
     const origin = mockOrigin();
-    const response = await handleRequest(new Request("https://api.example.com/health"), openEnv());
+    const response = await handleRequest(
+      new Request(`https://api.example.com${path}`, { method, headers: { "X-Request-ID": "c-1" }, body: method === "POST" ? "{}" : null }),
+      closedEnv(),
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(await response.json()).toEqual({ ...NOT_CONFIGURED, details: "c-1" });
+    expect(origin.seen).toHaveLength(0);
+  });
+
+  it("still answers CORS preflights", async () => {
+    const response = await handleRequest(
+      new Request("https://api.example.com/v1/image/analysis", {
+        method: "OPTIONS",
+        headers: { Origin: "https://app.example.org", "Access-Control-Request-Method": "POST" },
+      }),
+      closedEnv(),
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.org");
+  });
+
+  it.each(["true", "TRUE", " true "])("asks no key when PUBLIC_API is %j", async (flag) => {
+    const origin = mockOrigin();
+    const response = await handleRequest(new Request("https://api.example.com/health"), { ...publicEnv(), PUBLIC_API: flag });
     expect(response.status).toBe(200);
     expect(origin.seen).toHaveLength(1);
   });
 
+  it.each(["false", "", "1", "yes", "on", "truee"])("stays closed when PUBLIC_API is %j", async (flag) => {
+    const origin = mockOrigin();
+    const response = await handleRequest(new Request("https://api.example.com/health"), { ...closedEnv(), PUBLIC_API: flag });
+    expect(response.status).toBe(503);
+    expect(origin.seen).toHaveLength(0);
+  });
+
+  it("asks for a key all the same when a secret is set beside PUBLIC_API", async () => {
+    const origin = mockOrigin();
+    const response = await handleRequest(new Request("https://api.example.com/health"), { ...env, PUBLIC_API: "true" });
+    expect(response.status).toBe(401);
+    expect(origin.seen).toHaveLength(0);
+  });
+
   it.each(["/metrics", "/METRICS", "/metrics/", "//metrics", "/%6Detrics", "/metrics/extra"])(
-    "keeps %s private with a 403",
+    "keeps %s of a public API private with a 403",
     async (path) => {
       const origin = mockOrigin();
       const response = await handleRequest(
         new Request(`https://api.example.com${path}`, { headers: { "X-Request-ID": "m-1" } }),
-        openEnv(),
+        publicEnv(),
       );
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ error: "Forbidden", details: "m-1" });
@@ -90,7 +141,7 @@ describe("without an API key configured", () => {
     const origin = mockOrigin();
     const response = await handleRequest(
       new Request("https://api.example.com/health", { headers: { "X-API-Key": "" } }),
-      { ...env, IMAGE_INSIGHTS_API_KEY: " , " },
+      { ...env, IMAGE_INSIGHTS_API_KEY: " , ", PUBLIC_API: "true" },
     );
     expect(response.status).toBe(401);
     expect(origin.seen).toHaveLength(0);

@@ -33,8 +33,11 @@ export function mockOrigin(answer: (request: Request) => Response | Promise<Resp
   return { seen, spy };
 }
 
-/** One scripted answer of a container instance: a response, or an exception from the stub. */
-export type InstanceAnswer = Response | Error;
+/**
+ * One scripted answer of a container instance: a response, an exception from the stub, or a
+ * function of the request for answers that take their time.
+ */
+export type InstanceAnswer = Response | Error | ((request: Request) => Promise<Response>);
 
 /**
  * A stand-in for the Durable Object namespace: `get` returns stubs whose `fetch` plays the
@@ -53,6 +56,9 @@ export function fakeNamespace(answers: InstanceAnswer[]) {
         }
         if (answer instanceof Error) {
           throw answer;
+        }
+        if (typeof answer === "function") {
+          return answer(request);
         }
         return answer;
       },

@@ -1,0 +1,193 @@
+"""The analysis pipeline: bytes in, the contract's response fields out.
+
+One call into the Rust core does all of it for nearly every image, with the GIL released:
+sniff the format, check the pixel limit from the header, decode (a JPEG at the smallest DCT
+scale that still covers the analysis), resize to the analysis size, turn as the EXIF
+orientation says, measure. The JPEGs it leaves to libjpeg come back as a fallback: Pillow
+decodes them (`pillow.py`) and the core does the rest. `fields.py` turns statistics into the
+response.
+
+`prepare` runs the core's part and says whether the fallback is needed, so that a server
+can run the fallback where it can abandon it; `analyze` does everything in the caller's
+thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _core
+from ..errors import AnalysisTimeout, CorruptImage, EmptyImage, ImageTooLarge, InternalError
+from ..limits import ANALYSIS_MAX_SIDE, DEFAULT_MAX_PIXELS
+from ..options import parse_edge_mode, parse_metrics
+from . import pillow
+from .fields import ALGORITHM, HISTOGRAM_RANGES, build_result
+
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the core made of one image: its statistics, or the fallback still to run."""
+
+    metrics: tuple[str, ...]
+    edge_mode: str | None
+    analysis: _core.ImageAnalysis
+    data: bytes
+
+    @property
+    def width(self) -> int:
+        return self.analysis.width
+
+    @property
+    def height(self) -> int:
+        return self.analysis.height
+
+    @property
+    def fallback(self) -> str | None:
+        """Why libjpeg must decode this image (a fixed set of words), or None."""
+        return self.analysis.fallback
+
+    @property
+    def stats(self) -> _core.LuminanceStats | None:
+        return self.analysis.stats
+
+    def decode_with_pillow(self, timeout: float | None = None) -> _core.LuminanceStats:
+        """The fallback: libjpeg decodes the image at the scale the core chose, the core
+        resizes, turns and measures it (in `timeout` seconds, once decoded).
+
+        Raises:
+            CorruptImage, AnalysisTimeout, InternalError.
+        """
+        facts = self.analysis
+        pixels, width, height, mode = pillow.decode(self.data, facts.denominator)
+        stats: _core.LuminanceStats = _run_core(
+            _core.analyze_pixels,
+            pixels,
+            width,
+            height,
+            mode,
+            source_width=facts.width,
+            source_height=facts.height,
+            orientation=facts.orientation,
+            colors=_wants_colours(self.metrics),
+            sharpness="sharpness" in self.metrics,
+            timeout=timeout,
+        )
+        return stats
+
+    def result(self, stats: _core.LuminanceStats) -> dict[str, Any]:
+        """The contract's response fields for these statistics."""
+        facts = self.analysis
+        return build_result(
+            stats, self.metrics, self.edge_mode, facts.width, facts.height, facts.orientation
+        )
+
+
+def prepare(
+    data: bytes,
+    metrics: str | Iterable[str] | None = "brightness",
+    edge_mode: str | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    timeout: float | None = None,
+    jpeg_reader: bool = True,
+) -> Prepared:
+    """Validates the options and runs the core's one call on `data`. Without
+    `jpeg_reader`, every JPEG takes the Pillow fallback (for comparisons).
+
+    Raises:
+        InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge,
+        AnalysisTimeout (`timeout` seconds passed), InternalError (a bug in the core).
+    """
+    wanted = parse_metrics(metrics)
+    mode = parse_edge_mode(edge_mode)
+    if not data:
+        raise EmptyImage()
+    analysis = _run_core(
+        _core.analyze_image,
+        data,
+        max_pixels,
+        colors=_wants_colours(wanted),
+        sharpness="sharpness" in wanted,
+        timeout=timeout,
+        jpeg_reader=jpeg_reader,
+    )
+    return Prepared(wanted, mode, analysis, data)
+
+
+def analyze(
+    data: bytes,
+    metrics: str | Iterable[str] | None = "brightness",
+    edge_mode: str | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    timeout: float | None = None,
+    jpeg_reader: bool = True,
+) -> dict[str, Any]:
+    """Analyses JPEG or PNG bytes and returns the contract's response fields (all but
+    `cached` and `processing_time_ms`, which belong to the HTTP layer).
+
+    Arguments:
+        data: the encoded image.
+        metrics: names from VALID_METRICS, comma-separated or as an iterable.
+        edge_mode: 'left_right', 'top_bottom', 'all' or None.
+        max_pixels: the largest width x height accepted.
+        timeout: seconds the core may spend on the image (None: no limit).
+        jpeg_reader: JPEGs decoded by the core's reader (off: all by libjpeg via Pillow).
+
+    Raises:
+        InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge,
+        AnalysisTimeout, InternalError.
+    """
+    prepared = prepare(
+        data, metrics, edge_mode, max_pixels=max_pixels, timeout=timeout, jpeg_reader=jpeg_reader
+    )
+    stats = prepared.stats
+    if stats is None:
+        stats = prepared.decode_with_pillow(timeout)
+    return prepared.result(stats)
+
+
+def sniff_format(head: bytes) -> str:
+    """'jpeg' or 'png' from an image's first bytes, whatever type was declared.
+
+    Raises:
+        CorruptImage: neither.
+    """
+    found = _core.sniff(head)
+    if found is None:
+        raise CorruptImage("not a JPEG or PNG image")
+    return found
+
+
+def _wants_colours(metrics: tuple[str, ...]) -> bool:
+    return "colors" in metrics or "colorfulness" in metrics
+
+
+def _run_core(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Calls the core, its failures as the pipeline's typed errors."""
+    try:
+        return function(*args, **kwargs)
+    except _core.PixelLimitError as exc:
+        pixels, max_pixels = exc.args
+        raise ImageTooLarge(pixels, max_pixels) from None
+    except _core.DecodeError as exc:
+        raise CorruptImage(str(exc)) from None
+    except _core.DeadlineExceeded:
+        raise AnalysisTimeout() from None
+    except _core.InternalError as exc:
+        raise InternalError(str(exc)) from None
+
+
+__all__ = [
+    "ALGORITHM",
+    "ANALYSIS_MAX_SIDE",
+    "DEFAULT_MAX_PIXELS",
+    "HISTOGRAM_RANGES",
+    "Prepared",
+    "analyze",
+    "prepare",
+    "sniff_format",
+]

@@ -1,0 +1,1 @@
+"""How the service is served: the gunicorn worker class that gunicorn.conf.py selects."""

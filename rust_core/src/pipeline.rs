@@ -1,0 +1,433 @@
+//! From encoded bytes to statistics in one call: sniff the format, check the pixel limit
+//! from the header, decode (a JPEG at the smallest DCT scale that still covers the
+//! analysis), resize to the analysis size, turn as the EXIF orientation says, measure.
+//!
+//! What this path does not decode (arithmetic-coded, CMYK, 12-bit or lossless JPEGs, and
+//! files the JPEG reader refuses) comes back as a `Fallback`, with everything the caller
+//! needs to decode it another way and hand the pixels to `analyze_pixels`, which does the
+//! rest of the path the same way.
+
+use std::time::{Duration, Instant};
+
+use crate::analysis::{analyze, Analysis, Extras};
+use crate::deadline::Deadline;
+use crate::error::CoreError;
+use crate::jpeg::{self, Coding, Scale};
+use crate::luminance::Layout;
+use crate::orientation::{exif_orientation, orient, Orientation};
+use crate::pixels::Pixels;
+use crate::png;
+use crate::resize::{analysis_size, resize_bytes, ANALYSIS_MAX_SIDE};
+
+/// The smallest side a JPEG's longer side is decoded down to by DCT scaling: below it, the
+/// statistics of the scaled image drift from the 512-px analysis's beyond the bars of the
+/// threshold study (docs/ALGORITHM.md).
+pub const DCT_SCALING_MIN_SIDE: usize = 384;
+
+/// The formats this path reads, recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+}
+
+impl Format {
+    /// The format whose signature `data` starts with.
+    pub fn sniff(data: &[u8]) -> Option<Self> {
+        if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Format::Jpeg)
+        } else if data.starts_with(&png::SIGNATURE) {
+            Some(Format::Png)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+        }
+    }
+}
+
+/// Why a JPEG is left to another decoder: a fixed set, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackReason {
+    /// Arithmetic coding, lossless or hierarchical.
+    Coding,
+    /// Four components (CMYK, YCCK).
+    Cmyk,
+    /// Samples of other than 8 bits.
+    Precision,
+    /// A progressive file libjpeg would smooth (coefficients left incomplete).
+    Smoothing,
+    /// Anything else this reader does not read (component counts, sampling, DNL, several
+    /// frames, components coded twice).
+    Unsupported,
+    /// Damage the reader refuses and libjpeg may read through with warnings.
+    Damaged,
+    /// The caller turned the reader off (`Options::jpeg_reader`).
+    Disabled,
+}
+
+impl FallbackReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            FallbackReason::Coding => "coding",
+            FallbackReason::Cmyk => "cmyk",
+            FallbackReason::Precision => "precision",
+            FallbackReason::Smoothing => "smoothing",
+            FallbackReason::Unsupported => "unsupported",
+            FallbackReason::Damaged => "damaged",
+            FallbackReason::Disabled => "disabled",
+        }
+    }
+
+    /// The reason behind a reader's refusal.
+    fn of(error: &CoreError) -> Option<Self> {
+        match error {
+            CoreError::JpegUnsupported(reason) => Some(if reason.contains("smooth") {
+                FallbackReason::Smoothing
+            } else if reason.contains("arithmetic")
+                || reason.contains("lossless")
+                || reason.contains("hierarchical")
+            {
+                FallbackReason::Coding
+            } else if reason.contains("four-component") {
+                FallbackReason::Cmyk
+            } else if reason.contains("precision") {
+                FallbackReason::Precision
+            } else {
+                FallbackReason::Unsupported
+            }),
+            CoreError::JpegMalformed(_) => Some(FallbackReason::Damaged),
+            _ => None,
+        }
+    }
+}
+
+/// What the caller asks of the analysis.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub max_pixels: u64,
+    pub extras: Extras,
+    pub deadline: Deadline,
+    /// JPEGs decoded by this crate's reader; off, every JPEG is a `Fallback`.
+    pub jpeg_reader: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_pixels: u64::MAX,
+            extras: Extras::default(),
+            deadline: Deadline::none(),
+            jpeg_reader: true,
+        }
+    }
+}
+
+/// An image's header facts and how it was (or is to be) decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    pub format: Format,
+    /// The stored size, before any scaling or turning.
+    pub width: usize,
+    pub height: usize,
+    pub orientation: Orientation,
+    /// The DCT scale's denominator a JPEG is decoded at (1 for PNG).
+    pub denominator: usize,
+}
+
+/// How long the two halves of the path took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Bytes to pixels (the header, the decode).
+    pub decode: Duration,
+    /// Pixels to statistics (resize, turn, measure).
+    pub analysis: Duration,
+}
+
+/// The result of `analyze_image`.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per image, moved once
+pub enum Outcome {
+    Analysed {
+        facts: Facts,
+        analysis: Analysis,
+        timings: Timings,
+    },
+    /// Decode it another way at `facts.denominator`, then call `analyze_pixels`.
+    Fallback { facts: Facts, reason: FallbackReason },
+}
+
+/// The denominator of the smallest of the scales 1/8, 1/4, 1/2 whose longer side is at
+/// least `DCT_SCALING_MIN_SIDE`, or 1 (full size) when none is; images of at most 512 px
+/// are decoded as they are.
+pub fn decode_denominator(width: usize, height: usize) -> usize {
+    let longer = width.max(height);
+    if longer <= ANALYSIS_MAX_SIDE {
+        return 1;
+    }
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| longer.div_ceil(d) >= DCT_SCALING_MIN_SIDE)
+        .unwrap_or(1)
+}
+
+/// Sniffs, checks, decodes and measures `data`.
+///
+/// Errors: `NotAnImage`, `ImageTooLarge` (from the header, before anything is decoded),
+/// `TooManyScans`, `Corrupt` (a PNG that does not decode; a JPEG without a usable frame),
+/// `DeadlineExceeded`.
+pub fn analyze_image(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
+    match Format::sniff(data) {
+        Some(Format::Jpeg) => analyze_jpeg(data, options),
+        Some(Format::Png) => analyze_png(data, options),
+        None => Err(CoreError::NotAnImage),
+    }
+}
+
+fn check_size(width: usize, height: usize, max_pixels: u64) -> Result<(), CoreError> {
+    let pixels = width as u64 * height as u64;
+    if pixels > max_pixels {
+        return Err(CoreError::ImageTooLarge { pixels, max_pixels });
+    }
+    if pixels == 0 {
+        return Err(CoreError::Corrupt(format!("image declares a size of {width}x{height}")));
+    }
+    Ok(())
+}
+
+fn analyze_jpeg(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
+    let started = Instant::now();
+    let survey = jpeg::survey(data).map_err(|err| CoreError::Corrupt(err.to_string()))?;
+    let (width, height) = (survey.width, survey.height);
+    check_size(width, height, options.max_pixels)?;
+    if survey.scans > jpeg::MAX_SCANS {
+        return Err(CoreError::TooManyScans { limit: jpeg::MAX_SCANS });
+    }
+    let facts = Facts {
+        format: Format::Jpeg,
+        width,
+        height,
+        orientation: survey.exif.map_or(1, exif_orientation),
+        denominator: decode_denominator(width, height),
+    };
+    let known = if !options.jpeg_reader {
+        Some(FallbackReason::Disabled)
+    } else if survey.coding == Coding::Other {
+        Some(FallbackReason::Coding)
+    } else if survey.components == 4 {
+        Some(FallbackReason::Cmyk)
+    } else if survey.precision != 8 {
+        Some(FallbackReason::Precision)
+    } else {
+        None
+    };
+    if let Some(reason) = known {
+        return Ok(Outcome::Fallback { facts, reason });
+    }
+    let scale = Scale::from_denominator(facts.denominator).unwrap_or(Scale::Full);
+    let decoded = match jpeg::decode(data, scale, options.max_pixels, &options.deadline) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            return match FallbackReason::of(&error) {
+                Some(reason) => Ok(Outcome::Fallback { facts, reason }),
+                None => Err(error),
+            }
+        }
+    };
+    let decoded_at = Instant::now();
+    let pixels = &decoded.pixels;
+    let analysis = finish(
+        &pixels.data,
+        (pixels.width, pixels.height),
+        pixels.layout,
+        &facts,
+        options,
+    );
+    jpeg::recycle(decoded);
+    Ok(Outcome::Analysed {
+        facts,
+        analysis: analysis?,
+        timings: Timings {
+            decode: decoded_at - started,
+            analysis: decoded_at.elapsed(),
+        },
+    })
+}
+
+fn analyze_png(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
+    let started = Instant::now();
+    let decoded = png::decode(data, options.max_pixels, &options.deadline).map_err(|err| match err {
+        CoreError::PngTooLarge {
+            width,
+            height,
+            max_pixels,
+        } => CoreError::ImageTooLarge {
+            pixels: width as u64 * height as u64,
+            max_pixels,
+        },
+        CoreError::PngMalformed(reason) => CoreError::Corrupt(reason),
+        other => other,
+    })?;
+    let exif = decoded.exif.as_deref().map(|raw| raw.strip_prefix(b"Exif\0\0").unwrap_or(raw));
+    let facts = Facts {
+        format: Format::Png,
+        width: decoded.pixels.width,
+        height: decoded.pixels.height,
+        orientation: exif.map_or(1, exif_orientation),
+        denominator: 1,
+    };
+    let decoded_at = Instant::now();
+    let pixels = &decoded.pixels;
+    let size = (pixels.width, pixels.height);
+    let analysis = finish(&pixels.data, size, pixels.layout, &facts, options)?;
+    Ok(Outcome::Analysed {
+        facts,
+        analysis,
+        timings: Timings {
+            decode: decoded_at - started,
+            analysis: decoded_at.elapsed(),
+        },
+    })
+}
+
+/// The rest of the path for pixels decoded elsewhere (the fallback), read in place:
+/// `pixels` is the image of stored size `width` x `height`, decoded at some scale as
+/// `size` (width, height) in `layout`; resized to the analysis size when its longer side
+/// exceeds 512 px, turned, measured.
+pub fn analyze_pixels(
+    pixels: &[u8],
+    size: (usize, usize),
+    layout: Layout,
+    (width, height): (usize, usize),
+    orientation: Orientation,
+    options: &Options,
+) -> Result<Analysis, CoreError> {
+    let facts = Facts {
+        format: Format::Jpeg,
+        width,
+        height,
+        orientation,
+        denominator: 1,
+    };
+    finish(pixels, size, layout, &facts, options)
+}
+
+/// Resize (when over 512 px), turn, measure. Alpha is kept only for the colour
+/// statistics, the only ones that read it.
+fn finish(
+    data: &[u8],
+    (width, height): (usize, usize),
+    layout: Layout,
+    facts: &Facts,
+    options: &Options,
+) -> Result<Analysis, CoreError> {
+    let expected = width * height * layout.channels();
+    if width == 0 || height == 0 || data.len() != expected {
+        return Err(CoreError::SizeMismatch {
+            expected,
+            actual: data.len(),
+            width,
+            height,
+            channels: layout.channels(),
+        });
+    }
+    let pixels = if width.max(height) > ANALYSIS_MAX_SIDE {
+        let target = analysis_size(facts.width, facts.height);
+        resize_bytes(data, (width, height), layout, target, &options.deadline)?
+    } else {
+        Pixels {
+            width,
+            height,
+            layout,
+            data: data.to_vec(),
+        }
+    };
+    options.deadline.check()?;
+    let pixels = if options.extras.colours {
+        pixels
+    } else {
+        without_alpha(pixels)
+    };
+    let pixels = orient(pixels, facts.orientation);
+    analyze(
+        &pixels.data,
+        pixels.width,
+        pixels.height,
+        pixels.layout,
+        options.extras,
+    )
+}
+
+/// The same pixels without their alpha channel.
+fn without_alpha(pixels: Pixels) -> Pixels {
+    let (layout, keep) = match pixels.layout {
+        Layout::La => (Layout::L, 1),
+        Layout::Rgba => (Layout::Rgb, 3),
+        _ => return pixels,
+    };
+    let stride = keep + 1;
+    let data = pixels
+        .data
+        .chunks_exact(stride)
+        .flat_map(|pixel| pixel[..keep].iter().copied())
+        .collect();
+    Pixels {
+        width: pixels.width,
+        height: pixels.height,
+        layout,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scale_is_the_smallest_that_covers_the_threshold() {
+        let cases = [
+            ((536, 354), 1),
+            ((512, 512), 1),
+            ((700, 466), 1),    // 1/2 gives 350 < 384
+            ((768, 512), 2),    // 1/2 gives exactly 384
+            ((800, 533), 2),
+            ((1200, 800), 2),   // 1/4 gives 300
+            ((1536, 1024), 4),
+            ((1920, 1280), 4),
+            ((3000, 2000), 4),  // 1/8 gives 375
+            ((3072, 2048), 8),
+            ((4032, 2688), 8),
+            ((2688, 4032), 8),
+            ((5000, 3330), 8),
+        ];
+        for ((w, h), expected) in cases {
+            assert_eq!(decode_denominator(w, h), expected, "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn sniffs_only_jpeg_and_png() {
+        assert_eq!(Format::sniff(b"\xFF\xD8\xFF\xE0"), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(&png::SIGNATURE), Some(Format::Png));
+        for other in [&b"GIF89a"[..], b"\xFF\xD8", b"RIFF....WEBP", b""] {
+            assert_eq!(Format::sniff(other), None);
+        }
+    }
+
+    #[test]
+    fn alpha_is_dropped_when_no_colour_statistic_reads_it() {
+        let rgba = Pixels {
+            width: 2,
+            height: 1,
+            layout: Layout::Rgba,
+            data: vec![1, 2, 3, 4, 5, 6, 7, 8],
+        };
+        let rgb = without_alpha(rgba);
+        assert_eq!((rgb.layout, rgb.data), (Layout::Rgb, vec![1, 2, 3, 5, 6, 7]));
+    }
+}
