@@ -81,7 +81,9 @@ BENCH_HTTP_REPORT ?= .benchmarks/http.md
 bench: setup
 	scripts/apt-install.sh $(BENCH_PACKAGES)
 	cd benches/peer && npm ci --no-audit --no-fund && npm test
-	cargo bench --quiet -p image_insights_core --bench luminance -- --noplot
+	cargo bench --quiet -p image_insights_core --bench luminance --bench resize -- --noplot
+	$(PY) scripts/png_bench_inputs.py target/png-bench
+	PNG_BENCH_DIR=target/png-bench cargo bench --quiet -p image_insights_core --bench png_decoders -- --noplot
 	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
 		--benchmark-sort=name
 	mkdir -p $(dir $(BENCH_HTTP_REPORT))

@@ -1,5 +1,6 @@
 """The Rust PNG decoder and resize against Pillow on the same inputs: `_core.decode_png`
-against today's decode (the CRC pass, Pillow's decode, the conversion to L or RGB), and
+against the Pillow path the service used before it (the CRC pass, Pillow's decode, the
+conversion to L or RGB, as tests/reference.py restates them), and
 `_core.resize` against Pillow's LANCZOS resize to the analysis size, on photo PNGs of every
 common kind (benches/inputs.py, PNG_DECODE)."""
 
@@ -12,8 +13,9 @@ import pytest
 from PIL import Image
 
 from image_insights import _core
-from image_insights.imaging import _to_l_or_rgb, analysis_size, open_image
 from inputs import FAST, LARGE_SIZE, PHOTO_PNG_SIZE, PNG_DECODE, REFERENCE, photo, png_input
+from reference import pillow_l_or_rgb, png_crc_error
+from reference import reference_size as analysis_size
 
 #: Inputs above this many bytes (the 5000 x 3330 ones) get a fixed number of rounds.
 LARGE_INPUT_BYTES = 10_000_000
@@ -21,11 +23,12 @@ LARGE_INPUT_ROUNDS = 15
 NO_LIMIT = 1 << 40
 
 
-def today_decode(data: bytes) -> Image.Image:
-    """Today's bytes to full-size pixels: check_png_crcs, Pillow's decode, L or RGB."""
-    image = open_image(data, NO_LIMIT)
+def pillow_decode(data: bytes) -> Image.Image:
+    """The Pillow path's bytes to full-size pixels: the CRC pass, Pillow's decode, L or RGB."""
+    assert png_crc_error(data) is None
+    image = Image.open(io.BytesIO(data), formats=["PNG"])
     image.load()
-    return _to_l_or_rgb(image)
+    return pillow_l_or_rgb(image)
 
 
 @pytest.mark.parametrize("name", PNG_DECODE, ids=lambda name: name.replace(" ", "-"))
@@ -38,7 +41,7 @@ def test_png_decode(benchmark, measure, record, name: str, side: str) -> None:
     if side == FAST:
         width, height, _, _ = measure(rounds, _core.decode_png, data, NO_LIMIT)
     else:
-        width, height = measure(rounds, today_decode, data).size
+        width, height = measure(rounds, pillow_decode, data).size
     assert (width, height) == Image.open(io.BytesIO(data)).size
     record(case, side)
 

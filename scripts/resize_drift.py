@@ -15,19 +15,24 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from test_resize_core import PRE_REDUCED, SIZES, core_resize, photo, pillow_resize  # noqa: E402
 
+from reference import reference_size as analysis_size  # noqa: E402
+
 from image_insights import _core  # noqa: E402
-from image_insights.imaging import analysis_size  # noqa: E402
 
 
 def main() -> None:
-    print("| source | layout | target | pre-reduced | max | mean | Δ mean | Δ median | Δ bucket | Δ score |")
+    print(
+        "| source | layout | target | pre-reduced | max | mean | Δ mean | Δ median | Δ bucket"
+        " | Δ score |"
+    )
     print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for size in SIZES + PRE_REDUCED:
         target = analysis_size(*size)
         reduced = any(s > 64 * t for s, t in zip(size, target, strict=True))
         for layout in ("L", "RGB"):
             pixels = photo(*size, layout)
-            ours, theirs = core_resize(pixels, layout, target), pillow_resize(pixels, layout, target)
+            ours = core_resize(pixels, layout, target)
+            theirs = pillow_resize(pixels, layout, target)
             difference = np.abs(ours.astype(np.int16) - theirs)
             a, b = (
                 _core.luminance_stats(image.tobytes(), *target, layout) for image in (ours, theirs)

@@ -40,7 +40,8 @@ fn check(data: &[u8]) {
     assert!((pixels.width * pixels.height) as u64 <= MAX_PIXELS);
     assert!(decoded.icc.is_none_or(|icc| icc.len() <= MAX_ICC_BYTES));
     let (width, height) = analysis_size(pixels.width, pixels.height);
-    let resized = resize(&pixels, width, height, &Deadline::none()).expect("a decoded image resizes");
+    let resized =
+        resize(&pixels, width, height, &Deadline::none()).expect("a decoded image resizes");
     assert_eq!(resized.data.len(), width * height * channels);
 }
 
