@@ -75,8 +75,7 @@ def assert_results_close(
 
 #: Rounded to 2 decimals from float64 means computed two ways: equal but for a tie.
 EXACT = {"luminance": 0.011, "median": 0.0, "percent": 0.0, "score": 0}
-#: JPEG DCT-domain downscaling, or another Lanczos implementation, versus a full decode and
-#: Pillow's Lanczos: a slightly different image.
+#: JPEG DCT-domain downscaling versus a full decode: a slightly different image.
 DOWNSCALED = {"luminance": 0.5, "median": 2.0, "percent": 1.0, "score": 1}
 
 
@@ -272,11 +271,12 @@ def test_undownscaled_png_equals_the_reference_exactly() -> None:
         assert_results_close(full_analysis(data, edge_mode), expected, **EXACT)
 
 
-def test_downscaled_png_is_close_to_the_reference() -> None:
-    """The same decoded pixels, resized by fast_image_resize's Lanczos3 and by Pillow's."""
+def test_downscaled_png_equals_the_reference() -> None:
+    """The same decoded pixels, and the core's Lanczos3 gives Pillow's pixels exactly
+    (tests/test_resize_core.py): every field agrees."""
     data = synthetic.png(synthetic.textured_photo(1100, 700, seed=5))
-    expected = reference_analyze(data, ALL_METRICS, "all")
-    assert_results_close(full_analysis(data), expected, **DOWNSCALED)
+    assert np.array_equal(analysed_pixels(data), reference_pixels(data)[0])
+    assert_results_close(full_analysis(data), reference_analyze(data, ALL_METRICS, "all"), **EXACT)
 
 
 # --- fields -------------------------------------------------------------------------------

@@ -186,9 +186,12 @@ impl<'a> Decoder<'a> {
                 }
                 0xD0..=0xD7 | 0x01 => {} // stray restart or TEM: no segment
                 0xD8 => return Err(malformed("second SOI marker")),
-                _ => {
-                    self.segment()?; // APPn, COM, and the rest: skipped
+                0xE1..=0xED | 0xEF | 0xFE => {
+                    self.segment()?; // other APPn and COM: skipped
                 }
+                // JPG, DHP, EXP, JPGn and the reserved codes: libjpeg refuses them as
+                // possibly signalling extensions it does not know.
+                _ => return Err(malformed("unknown marker")),
             }
         }
         self.finish()
