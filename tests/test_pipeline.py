@@ -241,7 +241,7 @@ def analysis_size_of(width: int, height: int, jpeg: bool) -> tuple[int, int]:
 )  # fmt: skip
 @pytest.mark.parametrize("encode", [synthetic.jpeg, synthetic.png], ids=["jpeg", "png"])
 def test_pixels_analysed_at_the_contract_size(width: int, height: int, encode) -> None:
-    """At the contract's size, or a JPEG's scaled size from 384 to 512 px (the threshold
+    """At the contract's size, or a JPEG's scaled size from 416 to 512 px (the threshold
     study in docs/ALGORITHM.md)."""
     data = encode(synthetic.textured_photo(width, height, seed=width + height))
     stats = prepare(data).stats
@@ -357,8 +357,8 @@ def test_every_error_shares_one_base_class() -> None:
 
 # --- JPEGs: the DCT scale, and what is left to Pillow ----------------------------------------
 
-#: A size at each scale: full (at most 512, and 700 whose half is under 384), 1/2, 1/4, 1/8.
-SCALED_SIZES = [(536, 354), (700, 466), (1200, 800), (1920, 1280), (3000, 2000), (3200, 2400)]
+#: A size at each scale: full (at most 512, and 800 whose half is under 416), 1/2, 1/4, 1/8.
+SCALED_SIZES = [(536, 354), (800, 533), (1200, 800), (1920, 1280), (3000, 2000), (3400, 2400)]
 
 
 @pytest.mark.parametrize("size", SCALED_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -380,7 +380,7 @@ def test_the_core_decodes_as_libjpeg_does_at_every_scale(
 
 def test_scaled_jpegs_stay_close_to_the_full_decode() -> None:
     """The drift the threshold study bounds (docs/ALGORITHM.md): DCT scaling to at least
-    384 px against a full decode and Lanczos to 512."""
+    416 px against a full decode and Lanczos to 512."""
     for size in SCALED_SIZES:
         data = synthetic.jpeg(synthetic.textured_photo(*size, seed=size[1]), quality=90)
         expected = reference_analyze(data, ALL_METRICS, "all")
@@ -388,10 +388,10 @@ def test_scaled_jpegs_stay_close_to_the_full_decode() -> None:
 
 
 def test_the_scale_is_the_smallest_covering_the_threshold() -> None:
-    assert _core.DCT_SCALING_MIN_SIDE == 384
-    # ceil(side / d) >= 384: from 767 px at 1/2, 1533 px at 1/4, 3065 px at 1/8.
-    cases = {(536, 354): 1, (766, 500): 1, (767, 500): 2, (1532, 900): 2, (1533, 900): 4,
-             (3064, 2000): 4, (3065, 2000): 8, (2000, 5000): 8}  # fmt: skip
+    assert _core.DCT_SCALING_MIN_SIDE == 416
+    # ceil(side / d) >= 416: from 831 px at 1/2, 1661 px at 1/4, 3321 px at 1/8.
+    cases = {(536, 354): 1, (830, 500): 1, (831, 500): 2, (1660, 900): 2, (1661, 900): 4,
+             (3320, 2000): 4, (3321, 2000): 8, (2000, 5000): 8}  # fmt: skip
     for (width, height), denominator in cases.items():
         assert _core.decode_denominator(width, height) == denominator, (width, height)
 

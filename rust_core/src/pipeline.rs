@@ -22,7 +22,7 @@ use crate::resize::{analysis_size, resize_bytes, ANALYSIS_MAX_SIDE};
 /// The smallest side a JPEG's longer side is decoded down to by DCT scaling: below it, the
 /// statistics of the scaled image drift from the 512-px analysis's beyond the bars of the
 /// threshold study (docs/ALGORITHM.md).
-pub const DCT_SCALING_MIN_SIDE: usize = 384;
+pub const DCT_SCALING_MIN_SIDE: usize = 416;
 
 /// The formats this path reads, recognised by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,14 +393,15 @@ mod tests {
         let cases = [
             ((536, 354), 1),
             ((512, 512), 1),
-            ((700, 466), 1),    // 1/2 gives 350 < 384
-            ((768, 512), 2),    // 1/2 gives exactly 384
-            ((800, 533), 2),
+            ((800, 533), 1),    // 1/2 gives 400 < 416
+            ((831, 512), 2),    // 1/2 gives exactly 416
             ((1200, 800), 2),   // 1/4 gives 300
-            ((1536, 1024), 4),
+            ((1660, 1024), 2),
+            ((1661, 1024), 4),
             ((1920, 1280), 4),
             ((3000, 2000), 4),  // 1/8 gives 375
-            ((3072, 2048), 8),
+            ((3320, 2048), 4),
+            ((3321, 2048), 8),
             ((4032, 2688), 8),
             ((2688, 4032), 8),
             ((5000, 3330), 8),
