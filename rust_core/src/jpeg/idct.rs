@@ -265,7 +265,7 @@ pub(super) fn block(
     match n {
         1 => out[0] = flat_sample(1, block.values[0], multipliers[0]),
         2 => {
-            let rows = sse2_2x2(|p| wrap16(i32::from(block.values[p]).wrapping_mul(multipliers[p])));
+            let rows = full_2x2(block, multipliers);
             out[..2].copy_from_slice(&rows[0]);
             out[stride..stride + 2].copy_from_slice(&rows[1]);
         }
@@ -296,6 +296,30 @@ fn flat_sample(n: usize, dc: i16, multiplier: i32) -> u8 {
             sample(descale(column << CONST_BITS, CONST_BITS + PASS1_BITS + 3))
         }
     }
+}
+
+/// `sse2_2x2` of a whole block, its first pass on every column at once (columns 2, 4 and 6
+/// are computed and not read).
+#[inline(always)]
+fn full_2x2(block: &FullBlock, multipliers: &Multipliers) -> [[u8; 2]; 2] {
+    let row = |r| dequantised_row(block, multipliers, r);
+    let odd = row(1) * splat(ODD_2[0])
+        + row(3) * splat(ODD_2[1])
+        + row(5) * splat(ODD_2[2])
+        + row(7) * splat(ODD_2[3]);
+    let even = row(0) << (CONST_BITS + 2);
+    let bits = CONST_BITS - PASS1_BITS + 2;
+    let upper = descale_lanes(even + odd, bits).to_array();
+    let lower = descale_lanes(even - odd, bits).to_array();
+    let bits = CONST_BITS + PASS1_BITS + 3 + 2;
+    [upper, lower].map(|w| {
+        let odd = odd_2([1, 3, 5, 7].map(|c| saturate16(w[c])));
+        let even = w[0].wrapping_shl(CONST_BITS + 2);
+        [
+            sample(descale(even.wrapping_add(odd), bits)),
+            sample(descale(even.wrapping_sub(odd), bits)),
+        ]
+    })
 }
 
 /// jsimd_idct_4x4_sse2: the 4-point reduction of every column at once (rows 0-3 and 5-7;
