@@ -86,6 +86,17 @@ def run(wrk_seconds: int) -> tuple[dict[str, object], list[str]]:
     check(set(statuses["png-5mb"]) == {200}, "memory: a 5 MB upload failed")
     check(all(set(s) <= campaigns.HEAVY_STATUSES for s in statuses.values()), "memory: status")
     check(memory["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, "memory: over the ceiling")
+
+    with running_service(ENV) as server:
+        amplifiers = campaigns.amplifier_campaign(server, campaigns.amplifier_images(), 8)
+    figures["amplifiers"] = amplifiers
+    for name, seen in amplifiers["images"].items():
+        check(set(seen["statuses"]) <= campaigns.AMPLIFIER_STATUSES[name], f"{name}: status")
+        check(seen["slowest_s"] < campaigns.TIME_LIMIT_S + campaigns.ANSWER_GRACE_S,
+              f"{name}: answered after the time limit")  # fmt: skip
+        check(seen["health_failed"] == 0 and seen["health_max_s"] < 1.0, f"{name}: /health")
+    check(amplifiers["same_workers"], "amplifiers: a worker was lost")
+    check(amplifiers["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, "amplifiers: over the ceiling")
     return figures, failures
 
 
@@ -153,6 +164,25 @@ def markdown(figures: dict[str, object], failures: list[str]) -> str:
         "peak RSS per worker (VmHWM): "
         + ", ".join(mb(v) for v in memory["peak_rss"].values())
         + f"; ceiling {mb(campaigns.RSS_CEILING_BYTES)} |"
+    )
+    amplifiers = figures["amplifiers"]
+    assert isinstance(amplifiers, dict)
+    for name, seen in amplifiers["images"].items():
+        statuses = seen["statuses"]
+        lines.append(
+            f"| amplifier, {amplifiers['concurrency']} at once: {name} "
+            f"({seen['size'] / 1024:.0f} KB) | "
+            + "/".join(f"{s}x{statuses.count(s)}" for s in sorted(set(statuses)))
+            + f", slowest answer {seen['slowest_s']:.2f} s; /health "
+            f"{seen['health_checks'] - seen['health_failed']}/{seen['health_checks']} answered, "
+            f"max {seen['health_max_s'] * 1000:.0f} ms; uploads beside it "
+            f"{seen['uploads_ok']}/{seen['uploads']} OK |"
+        )
+    lines.append(
+        "| amplifiers: peak RSS per worker (VmHWM) after all of them | "
+        + ", ".join(mb(v) for v in amplifiers["peak_rss"].values())
+        + f"; ceiling {mb(campaigns.RSS_CEILING_BYTES)}; workers lost: "
+        + ("none" if amplifiers["same_workers"] else "SOME") + " |"
     )
     return "\n".join(lines)
 

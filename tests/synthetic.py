@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
 import zlib
 
 import numpy as np
@@ -86,6 +87,14 @@ def _image(pixels: np.ndarray) -> Image.Image:
 def jpeg(pixels: np.ndarray, *, progressive: bool = False, quality: int = 90) -> bytes:
     """Baseline (or progressive) JPEG of a grey (h, w) or RGB (h, w, 3) array, 4:2:0."""
     return _save(_image(pixels), "JPEG", quality=quality, progressive=progressive)
+
+
+def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
+    """libjpeg's own encoder, `cjpeg` with `args`, on a PPM (or PGM, for grey) of `pixels`:
+    for the sampling layouts, scan scripts and codings Pillow cannot write."""
+    return subprocess.run(
+        ["cjpeg", *args], input=_save(_image(pixels), "PPM"), capture_output=True, check=True
+    ).stdout
 
 
 def cmyk_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:

@@ -572,13 +572,6 @@ needs_cjpeg = pytest.mark.skipif(
 )
 
 
-def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
-    ppm = io.BytesIO()
-    Image.fromarray(pixels).save(ppm, "PPM")
-    return subprocess.run(["cjpeg", *args], input=ppm.getvalue(), capture_output=True,
-                          check=True).stdout  # fmt: skip
-
-
 def huffman_twin(data: bytes) -> bytes:
     """The same JPEG, coefficient for coefficient, with Huffman coding (jpegtran is lossless)."""
     return subprocess.run(["jpegtran", "-copy", "none"], input=data, capture_output=True,
@@ -595,13 +588,38 @@ def test_arithmetic_coded_jpeg_over_64_kb(
     file, not 64 KiB pieces. The answer is that of the same coefficients Huffman-coded, which
     the core decodes itself at the same scale (1/2 and 1/8 here)."""
     args = ["-arithmetic", "-quality", "95", *(["-progressive"] if progressive else [])]
-    data = cjpeg(synthetic.textured_photo(width, height, seed=8), *args)
+    data = synthetic.cjpeg(synthetic.textured_photo(width, height, seed=8), *args)
     assert len(data) > 64 * 1024 and (b"\xff\xc9" in data or b"\xff\xca" in data)  # SOF9, SOF10
     result = upload(client, data, "image/jpeg", metrics=ALL_METRICS, edge_mode="all")
     assert result.status_code == 200, result.text
     twin = image_insights.analyze(huffman_twin(data), ALL_METRICS, "all")
     for name, expected in twin.items():
         assert result.json[name] == expected, name
+
+
+def bad_dc_refinement(width: int, height: int) -> bytes:
+    """A progressive JPEG whose second scan, a DC refinement, has Ah = 7 and Al = 12 (a
+    refinement must have Al = Ah - 1): libjpeg refuses the file."""
+    photo = synthetic.textured_photo(width, height, seed=9)
+    data = bytearray(synthetic.jpeg(photo, quality=80, progressive=True))
+    sos = data.index(b"\xff\xda")
+    while True:
+        sos = data.index(b"\xff\xda", sos + 2)
+        end = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")  # after Ss, Se, Ah|Al
+        if data[end - 3] == 0 and data[end - 1] >> 4:  # Ss = 0 and Ah > 0: a DC refinement
+            data[end - 1] = 0x7C
+            return bytes(data)
+
+
+@pytest.mark.parametrize("width, height", [(640, 80), (3200, 400)], ids=["full", "1/8"])
+def test_invalid_scan_parameters_are_refused_at_every_size(
+    client: falcon.testing.TestClient, width: int, height: int
+) -> None:
+    """The answer must not depend on the scale the image is read at."""
+    data = bad_dc_refinement(width, height)
+    with pytest.raises(OSError):
+        Image.open(io.BytesIO(data)).load()
+    assert_corrupt(upload(client, data, "image/jpeg"))
 
 
 def test_animated_png_uses_the_first_frame(client: falcon.testing.TestClient) -> None:
@@ -891,7 +909,9 @@ LIVE_CASES: dict[str, tuple[Callable[[], tuple[bytes, dict[str, str]]], int]] = 
     "png-bomb": (lambda: multipart([("image", synthetic.png_header_only(30000, 30000), "image/png")]), 413),
     "jpeg-bomb": (lambda: multipart([("image", jpeg_with_size(JPEG, 65000, 65000), "image/jpeg")]), 413),
     "ztxt-bomb": (lambda: multipart([("image", after_ihdr(PNG, chunk(b"zTXt", b"c\x00\x00" + _BIG_ZLIB)), "image/png")]), 200),
-    "chroma-finer-than-luma": (lambda: multipart([("image", cjpeg(synthetic.textured_photo(3072, 8, seed=1), "-sample", "1x1,2x1,1x1"), "image/jpeg")]), 200),
+    "chroma-finer-than-luma": (lambda: multipart([("image", synthetic.cjpeg(synthetic.textured_photo(3072, 8, seed=1), "-sample", "1x1,2x1,1x1"), "image/jpeg")]), 200),
+    "bad-dc-refinement-640x80": (lambda: multipart([("image", bad_dc_refinement(640, 80), "image/jpeg")]), 400),
+    "bad-dc-refinement-3200x400": (lambda: multipart([("image", bad_dc_refinement(3200, 400), "image/jpeg")]), 400),
     "png16": (lambda: multipart([("image", synthetic.png16(np.full((9, 9, 3), 30000, np.uint16)), "image/png")]), 200),
     "cmyk": (lambda: multipart([("image", synthetic.cmyk_jpeg(RGB), "image/jpeg")]), 200),
     "absurd-exif": (lambda: multipart([("image", with_app1(JPEG, b"Exif\x00\x00" + ABSURD_EXIF["offset-past-end"]), "image/jpeg")]), 200),

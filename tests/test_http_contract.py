@@ -10,9 +10,9 @@ from typing import Any
 
 import falcon.testing
 import pytest
-from PIL import Image
 
 import image_insights
+from image_insights import _core, pipeline
 from image_insights.analyzer import Analyzer
 from image_insights.app import create_app
 from image_insights.config import Settings
@@ -360,6 +360,24 @@ def test_unexpected_error_is_generic(settings: Settings, png_bytes: bytes) -> No
     request_id = result.headers["x-request-id"]
     assert result.json == {"error": "Internal server error", "details": request_id}
     assert "secret" not in result.text and "Traceback" not in result.text
+
+
+def test_a_panic_in_the_core_is_a_generic_500(settings: Settings, png_bytes: bytes) -> None:
+    """A bug in the core (a Rust panic) ends that request as the contract's 500, and the
+    same app goes on answering."""
+
+    def panicking(*args: Any, **kwargs: Any) -> Any:
+        return pipeline._run_core(_core._panic, "index out of bounds: secret internals")
+
+    client = falcon.testing.TestClient(
+        create_app(settings, analyzer=Analyzer(settings, pipeline=panicking))
+    )
+    result = upload(client, png_bytes)
+    assert result.status_code == 500
+    assert result.json == {"error": "Internal server error",
+                           "details": result.headers["x-request-id"]}  # fmt: skip
+    assert "secret" not in result.text and "panic" not in result.text
+    assert client.simulate_get("/health").status_code == 200
 
 
 def test_processing_timeout(settings: Settings, png_bytes: bytes) -> None:

@@ -11,7 +11,6 @@ import pytest
 from http_helpers import encode, gradient, multipart
 from live_server import LiveServer
 from origin import Origin
-from PIL import Image
 
 import image_insights
 

@@ -53,15 +53,6 @@ def pillow_jpeg(pixels: np.ndarray, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
-    """`cjpeg` on a PPM (or PGM for grey) of `pixels`."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PPM")
-    return subprocess.run(
-        ["cjpeg", *args], input=buffer.getvalue(), capture_output=True, check=True
-    ).stdout
-
-
 def jpegtran(data: bytes, *args: str) -> bytes:
     return subprocess.run(["jpegtran", *args], input=data, capture_output=True, check=True).stdout
 
@@ -160,13 +151,13 @@ LAYOUTS = [
 def test_cjpeg_layouts(sample: str, progressive: bool) -> None:
     args = ["-quality", "85", "-sample", sample] + (["-progressive"] if progressive else [])
     for size in [(150, 97), (31, 17), (5, 3)]:
-        assert_equals_libjpeg(cjpeg(photo(*size, seed=3), *args))
+        assert_equals_libjpeg(synthetic.cjpeg(photo(*size, seed=3), *args))
 
 
 def test_chroma_finer_than_luma_in_a_tiny_file() -> None:
     """A 3072 x 8 image whose chroma is sampled more finely than its luma across: the
     first component is the one upsampled. (This file once crashed the reader.)"""
-    data = cjpeg(photo(3072, 8, seed=1), "-sample", "1x1,2x1,1x1")
+    data = synthetic.cjpeg(photo(3072, 8, seed=1), "-sample", "1x1,2x1,1x1")
     assert len(data) < 20_000
     assert_equals_libjpeg(data)
 
@@ -177,7 +168,7 @@ def test_restart_intervals(restart: str, progressive: bool) -> None:
     for sample in ("2x2,1x1,1x1", "2x1,1x1,1x1", "1x1,1x1,1x1"):
         args = ["-quality", "80", "-sample", sample, "-restart", restart]
         args += ["-progressive"] if progressive else []
-        assert_equals_libjpeg(cjpeg(photo(150, 97, seed=3), *args))
+        assert_equals_libjpeg(synthetic.cjpeg(photo(150, 97, seed=3), *args))
 
 
 def test_jpegtran_rewrites() -> None:
@@ -188,9 +179,9 @@ def test_jpegtran_rewrites() -> None:
 
 def test_rgb_and_greyscale_from_cjpeg() -> None:
     pixels = photo(90, 61, seed=8)
-    assert_equals_libjpeg(cjpeg(pixels, "-rgb"))
-    assert_equals_libjpeg(cjpeg(pixels, "-rgb", "-progressive", "-sample", "2x2,1x1,1x1"))
-    assert_equals_libjpeg(cjpeg(pixels, "-grayscale", "-progressive"))
+    assert_equals_libjpeg(synthetic.cjpeg(pixels, "-rgb"))
+    assert_equals_libjpeg(synthetic.cjpeg(pixels, "-rgb", "-progressive", "-sample", "2x2,1x1,1x1"))
+    assert_equals_libjpeg(synthetic.cjpeg(pixels, "-grayscale", "-progressive"))
 
 
 def scan_script(
@@ -273,7 +264,7 @@ def test_random_layouts_and_scan_scripts(
     sample = ",".join(f"{h}x{v}" for h, v in factors)
     args = ["-quality", str(quality), "-sample", sample, "-scans", str(script)]
     args += ["-restart", restart] if restart else []
-    data = cjpeg(photo(width, height, seed=seed), *args)
+    data = synthetic.cjpeg(photo(width, height, seed=seed), *args)
     for denominator in DENOMINATORS:
         np.testing.assert_array_equal(reader(data, denominator), libjpeg(data, denominator))
 
@@ -300,7 +291,7 @@ def test_incomplete_progressions_are_left_to_libjpeg(
     pixels = photo(64, 40, seed=dc_bits)
     if components == 1:
         pixels = synthetic.to_grey(pixels)
-    data = cjpeg(pixels, "-scans", str(script), *(["-grayscale"] if components == 1 else []))
+    data = synthetic.cjpeg(pixels, "-scans", str(script), *(["-grayscale"] if components == 1 else []))
     libjpeg(data, 8)  # libjpeg decodes it
     for denominator in DENOMINATORS:
         with pytest.raises(NotImplementedError, match="smooths"):
@@ -319,7 +310,7 @@ def test_sequential_scripts(tmp_path: Path) -> None:
     for script in scripts:
         scans.write_text(script)
         for sample in ("1x1,1x1,1x1", "2x2,1x1,1x1"):
-            assert_equals_libjpeg(cjpeg(pixels, "-sample", sample, "-scans", str(scans)))
+            assert_equals_libjpeg(synthetic.cjpeg(pixels, "-sample", sample, "-scans", str(scans)))
 
 
 def test_large_photos() -> None:
@@ -354,7 +345,7 @@ def test_what_libjpeg_refuses_is_refused() -> None:
 def test_fractional_sampling_is_refused_as_libjpeg_refuses_it() -> None:
     # 3x1 luma and 2x1 chroma, 3 not a multiple of 2: cjpeg will not write it, so the
     # frame header of a 3x1,1x1,1x1 file is changed; libjpeg refuses it before any scan.
-    data = bytearray(cjpeg(photo(48, 16, seed=1), "-sample", "3x1,1x1,1x1"))
+    data = bytearray(synthetic.cjpeg(photo(48, 16, seed=1), "-sample", "3x1,1x1,1x1"))
     sof = data.index(b"\xff\xc0")
     assert data[sof + 10 + 3 + 1] == 0x11  # the second component's factors
     data[sof + 10 + 3 + 1] = 0x21

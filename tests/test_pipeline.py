@@ -6,10 +6,8 @@ Lanczos, NumPy statistics)."""
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +15,22 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, features
+from PIL import features
 
 import synthetic
 from image_insights import (
+    AnalysisTimeout,
     CorruptImage,
     EmptyImage,
     ImageInsightsError,
     ImageTooLarge,
+    InternalError,
     _core,
     analyze,
 )
 from image_insights._core import analysis_size
 from image_insights.config import Settings
+from image_insights import pipeline
 from image_insights.pipeline import prepare
 from reference import HISTOGRAM_LABELS, reference_analyze, reference_pixels
 
@@ -351,8 +352,24 @@ def test_the_pixel_limit_is_a_parameter() -> None:
 
 
 def test_every_error_shares_one_base_class() -> None:
-    for error in (EmptyImage, CorruptImage, ImageTooLarge):
+    for error in (EmptyImage, CorruptImage, ImageTooLarge, AnalysisTimeout, InternalError):
         assert issubclass(error, ImageInsightsError)
+
+
+def test_a_panic_in_the_core_is_an_exception_not_the_end_of_the_process() -> None:
+    """A panic must never unwind into Python as PyO3's PanicException (a BaseException that
+    passes every `except Exception`, so a gunicorn worker dies): the core raises its
+    InternalError, the pipeline's InternalError, and goes on working."""
+    with pytest.raises(_core.InternalError, match="a test panic"):
+        _core._panic("a test panic")
+    with pytest.raises(InternalError, match="a test panic"):
+        pipeline._run_core(_core._panic, "a test panic")
+    assert analyze(PNG_BYTES)["width"] == 300
+
+
+def test_no_time_left_is_an_analysis_timeout() -> None:
+    with pytest.raises(AnalysisTimeout):
+        pipeline.analyze(synthetic.jpeg(synthetic.textured_photo(2000, 1500, seed=1)), timeout=1e-9)
 
 
 # --- JPEGs: the DCT scale, and what is left to Pillow ----------------------------------------
@@ -396,14 +413,6 @@ def test_the_scale_is_the_smallest_covering_the_threshold() -> None:
         assert _core.decode_denominator(width, height) == denominator, (width, height)
 
 
-def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PPM")
-    return subprocess.run(
-        ["cjpeg", *args], input=buffer.getvalue(), capture_output=True, check=True
-    ).stdout
-
-
 needs_cjpeg = pytest.mark.skipif(
     shutil.which("cjpeg") is None, reason="cjpeg (libjpeg-turbo-progs) is not installed"
 )
@@ -421,7 +430,7 @@ def test_cmyk_is_left_to_pillow() -> None:
 @needs_cjpeg
 def test_arithmetic_coding_is_left_to_pillow_at_the_same_scale() -> None:
     pixels = synthetic.textured_photo(1920, 1280, seed=6)
-    arithmetic, huffman = cjpeg(pixels, "-arithmetic"), cjpeg(pixels)
+    arithmetic, huffman = synthetic.cjpeg(pixels, "-arithmetic"), synthetic.cjpeg(pixels)
     assert prepare(arithmetic).fallback == "coding"
     # The same coefficients, entropy-coded two ways: the same analysis.
     assert full_analysis(arithmetic) == full_analysis(huffman)
@@ -432,7 +441,7 @@ def test_an_incomplete_progression_is_left_to_pillow(tmp_path: Path) -> None:
     """Coefficients never sent: libjpeg smooths the blocks, the core would not."""
     script = tmp_path / "scans.txt"
     script.write_text("0,1,2: 0-0, 0, 0;\n0: 1-5, 0, 0;\n")
-    data = cjpeg(synthetic.textured_photo(900, 600, seed=2), "-scans", str(script))
+    data = synthetic.cjpeg(synthetic.textured_photo(900, 600, seed=2), "-scans", str(script))
     assert prepare(data).fallback == "smoothing"
     result = full_analysis(data)
     assert (result["width"], result["height"]) == (900, 600)

@@ -90,3 +90,16 @@ def test_memory_5mb_uploads_short(service: LiveServer) -> None:
     assert len(statuses) == 6 and set(statuses) <= campaigns.HEAVY_STATUSES, figures
     assert figures["same_workers"], figures
     assert figures["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, figures
+
+
+def test_amplifiers_short(service: LiveServer) -> None:
+    """Eight at once of each small file that costs far more than its size: each gets its
+    answer within the time limit (a wide margin here; `make stress` holds it to 0.5 s),
+    /health keeps answering, and no worker grows past the ceiling or is lost."""
+    figures = campaigns.amplifier_campaign(service, campaigns.amplifier_images(), concurrency=8)
+    for name, seen in figures["images"].items():
+        assert set(seen["statuses"]) <= campaigns.AMPLIFIER_STATUSES[name], (name, figures)
+        assert seen["slowest_s"] < 2 * campaigns.TIME_LIMIT_S, (name, figures)
+        assert seen["health_failed"] == 0 and seen["health_max_s"] < 2.0, (name, figures)
+    assert figures["same_workers"], figures
+    assert figures["max_peak_rss"] < campaigns.RSS_CEILING_BYTES, figures

@@ -6,10 +6,12 @@
 
 from ._core import LuminanceStats, __version__, luminance_stats
 from .errors import (
+    AnalysisTimeout,
     CorruptImage,
     EmptyImage,
     ImageInsightsError,
     ImageTooLarge,
+    InternalError,
     InvalidEdgeMode,
     InvalidMetrics,
 )
@@ -18,10 +20,12 @@ from .options import VALID_EDGE_MODES, VALID_METRICS
 
 
 __all__ = [
+    "AnalysisTimeout",
     "CorruptImage",
     "EmptyImage",
     "ImageInsightsError",
     "ImageTooLarge",
+    "InternalError",
     "InvalidEdgeMode",
     "InvalidMetrics",
     "LuminanceStats",
