@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every fuzzing harness for SECONDS each (default 60): the three atheris harnesses (the
-# pipeline's analyze(), the upload endpoint through Falcon's TestClient, and the core's JPEG
-# reader against libjpeg) and every
-# cargo-fuzz target of rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on
-# generated structure, the PNG decoder and the resize of what it decodes). Seeds are
+# Runs every fuzzing harness for SECONDS each (default 60), or for FUZZ_RUNS executions each:
+# the three atheris harnesses (the pipeline's analyze(), the upload endpoint through Falcon's
+# TestClient, and the core's JPEG reader against libjpeg) and every cargo-fuzz target of
+# rust_core/fuzz (the core's analyze, the JPEG reader on bytes and on generated structure,
+# the PNG decoder and the resize of what it decodes). Seeds are
 # generated into a temporary folder, removed at exit; nothing is committed. A crash stops
 # the run with a non-zero status and leaves its reproducer in the artifacts folder printed
 # below (kept). Nightly Rust is not needed: RUSTC_BOOTSTRAP=1 lets the stable compiler take
@@ -17,11 +17,17 @@ work="$(mktemp -d -t image-insights-fuzz.XXXXXX)"
 artifacts="${FUZZ_ARTIFACTS:-$root/target/fuzz-artifacts}"
 mkdir -p "$artifacts"
 trap 'rm -rf "$work"' EXIT
-echo "fuzz: ${seconds}s per harness; crashes go to $artifacts"
 
 # libFuzzer flags shared by all: per-input time limit, memory cap, bounded input size.
-common=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 -max_len=65536
-        -print_final_stats=1)
+# FUZZ_RUNS=N runs each harness for N executions instead of SECONDS (the long campaigns
+# recorded in docs/RELIABILITY.md).
+if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    budget=(-runs="$FUZZ_RUNS"); each="$FUZZ_RUNS runs"
+else
+    budget=(-max_total_time="$seconds"); each="${seconds}s"
+fi
+common=("${budget[@]}" -timeout=10 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1)
+echo "fuzz: $each per harness; crashes go to $artifacts"
 
 for harness in analyze upload jpeg_differential; do
     corpus="$work/atheris-$harness"
@@ -54,4 +60,4 @@ for target in $(cargo fuzz list); do
         echo "fuzz: cargo-fuzz $target found a crash"; exit 1
     fi
 done
-echo "fuzz: every harness ran ${seconds}s without a crash"
+echo "fuzz: every harness ran $each without a crash at $(git -C "$root" rev-parse --short HEAD)"
