@@ -3,6 +3,7 @@ with two workers (multiprocess mode), and the metrics folder's life cycle."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -13,13 +14,23 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
+import synthetic
 from http_helpers import encode, gradient, multipart
 from live_server import LiveServer, running_service
 from origin import Origin
 from prometheus_client.parser import text_string_to_metric_families
 
 from image_insights import http_errors
-from image_insights.metrics import METHODS, OTHER, REFUSAL_REASONS, STATUSES, refusal_reason
+from image_insights.app import create_app
+from image_insights.config import Settings
+from image_insights.metrics import (
+    FALLBACK_REASONS,
+    METHODS,
+    OTHER,
+    REFUSAL_REASONS,
+    STATUSES,
+    refusal_reason,
+)
 
 UPLOAD = "/v1/image/analysis"
 URL = "/v1/image/analysis/url"
@@ -86,6 +97,34 @@ def test_in_process_scrape_counts_an_upload(
     assert received == 2 * len(png_bytes)
     for stage in ("decode", "analysis"):
         assert value(samples, "image_insights_stage_duration_seconds_count", stage=stage) == 1
+
+
+def test_decodes_are_counted_by_decoder_and_reason(settings: Settings) -> None:
+    """What the core decodes, and what it leaves to Pillow, by the reason it gives."""
+    rgb = synthetic.textured_photo(96, 64, seed=3)
+    uploads = {
+        "png": (synthetic.png(rgb), "image/png"),
+        "jpeg": (synthetic.jpeg(rgb), "image/jpeg"),
+        "cmyk": (synthetic.cmyk_jpeg(rgb), "image/jpeg"),
+        "arithmetic": (synthetic.cjpeg(rgb, "-arithmetic"), "image/jpeg"),
+    }
+    client = falcon.testing.TestClient(create_app(settings))
+    off = falcon.testing.TestClient(create_app(dataclasses.replace(settings, jpeg_fast_path=False)))
+    for data, content_type in uploads.values():
+        body, headers = multipart([("image", data, content_type)])
+        assert client.simulate_post(UPLOAD, body=body, headers=headers).status_code == 200
+    body, headers = multipart([("image", uploads["jpeg"][0], "image/jpeg")])
+    assert off.simulate_post(UPLOAD, body=body, headers=headers).status_code == 200
+
+    decodes = "image_insights_decodes_total"
+    samples = parse(client.simulate_get("/metrics").text)
+    assert value(samples, decodes, decoder="core", reason="none") == 2
+    assert value(samples, decodes, decoder="pillow", reason="cmyk") == 1
+    assert value(samples, decodes, decoder="pillow", reason="coding") == 1
+    assert count_of(samples, decodes) == 4
+    assert label_values(samples, decodes, "reason") <= FALLBACK_REASONS | {"none", OTHER}
+    samples_off = parse(off.simulate_get("/metrics").text)
+    assert value(samples_off, decodes, decoder="pillow", reason="disabled") == 1
 
 
 def test_unknown_paths_share_one_label(client: falcon.testing.TestClient) -> None:
@@ -288,6 +327,9 @@ def test_live_counters_move_by_exactly_the_traffic(
     uploaded = sum(map(len, images)) + 3 * len(repeated) + corrupt_size
     assert delta(before, after, received, source="upload") == uploaded
     assert delta(before, after, received, source="url") == len(origin_server.png)
+
+    decodes = "image_insights_decodes_total"
+    assert delta(before, after, decodes, decoder="core", reason="none") == misses + 1
 
     stages = "image_insights_stage_duration_seconds_count"
     assert delta(before, after, stages, stage="decode") == misses + 1

@@ -96,7 +96,7 @@ class ServiceMetrics:
         self.decodes = Counter(
             "image_insights_decodes",
             "Images decoded, by decoder (core, or pillow for what the core leaves to libjpeg) "
-            "and the core's reason for leaving it",
+            "and the core's reason for leaving it (none for the core's own)",
             ["decoder", "reason"],
             registry=self.registry,
         )
@@ -114,7 +114,7 @@ class ServiceMetrics:
     def observe_decode(self, fallback: str | None) -> None:
         """One image decoded by the core (`fallback` None) or by Pillow, and why."""
         if fallback is None:
-            self.decodes.labels("core", "-").inc()
+            self.decodes.labels("core", "none").inc()
         else:
             reason = fallback if fallback in FALLBACK_REASONS else OTHER
             self.decodes.labels("pillow", reason).inc()
