@@ -29,8 +29,8 @@ from procfs import children, peak_rss_bytes, rss_bytes
 
 UPLOAD = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
 #: The stated per-worker memory ceiling: the interpreter, Pillow and the app (~40 MB) plus the
-#: analyzer pool's threads (ANALYSIS_THREADS, default 4) each decoding an image at the
-#: 50-megapixel limit (~165 MB each, from the 130 MB measured at 40 MP), with headroom.
+#: analyzer's slots (ANALYSIS_THREADS, default 4) each decoding an RGBA PNG at the
+#: 50-megapixel limit (205 MB each, measured), with headroom (docs/RELIABILITY.md).
 RSS_CEILING_BYTES = 1024 * 1024 * 1024
 #: What a 40-megapixel upload may be answered: 504 when four at once on two cores cannot
 #: finish within the 2 s limit (the contract's answer); never anything else.
