@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -17,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+
+import image_insights
 import synthetic
 from http_helpers import encode, gradient, multipart
 from live_server import LiveServer, running_service
@@ -175,6 +178,31 @@ def test_keep_alive_and_pipelining(service: LiveServer) -> None:
     finally:
         sock.close()
     assert answers.count(b"HTTP/1.1 200 OK") == 5
+
+
+def test_pipelined_uploads_are_each_answered_with_their_own_numbers(service: LiveServer) -> None:
+    """Requests with bodies back to back in one send: the worker hands each to gunicorn's
+    parser with the bytes that follow it, and each is answered as if sent alone."""
+    rng = np.random.default_rng(4)
+    large = synthetic.png(rng.integers(0, 256, (500, 700, 3), dtype=np.uint8))  # ~1 MB
+    small = encode(gradient(90, 60), "PNG")
+    requests, expected = b"", []
+    for data in (large, small, large, small):
+        body, headers = multipart([("image", data, "image/png")])
+        requests += (b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (UPLOAD.encode(),
+                     headers["Content-Type"].encode(), len(body))) + body  # fmt: skip
+        expected.append(image_insights.analyze(data)["average_luminance"])
+    requests += b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    sock = socket.create_connection(("127.0.0.1", service.port), timeout=60)
+    try:
+        sock.sendall(requests)
+        answers = read_all(sock)
+    finally:
+        sock.close()
+    assert answers.count(b"HTTP/1.1 200 OK") == 5, answers[:300]
+    bodies = re.findall(rb"\r\n\r\n(\{[^\r]*?\})(?=HTTP/1.1|$)", answers)
+    assert [json.loads(body)["average_luminance"] for body in bodies[:4]] == expected
 
 
 def test_one_100_continue_then_the_answer(service: LiveServer) -> None:

@@ -1,39 +1,38 @@
-//! Buffers that stay with a thread from one decode to the next.
+//! Buffers kept from one decode to the next, shared by every thread of the process.
 //!
 //! A decode of a 5000 x 3330 photo needs about 10 MB of coefficient planes, sample rows
 //! and output. Taken fresh from the allocator, those pages were faulted in and handed back
-//! on every decode, which cost about a fifth of the decode (docs/BENCHMARKS.md); so each
-//! thread keeps what its last decode used, up to a cap per kind of buffer.
+//! on every decode, which cost about a fifth of the decode (docs/BENCHMARKS.md); so the
+//! process keeps what finished decodes used, up to a cap per kind of buffer. The caps are
+//! for the whole process, not per thread: the service decodes in its request threads (64
+//! per worker), and a cap per thread would let a worker keep 64 times as much.
 
 use super::malformed;
 use super::blocks::{FullBlock, ReducedBlock};
 use crate::error::CoreError;
-use std::cell::RefCell;
-use std::thread::LocalKey;
+use std::sync::Mutex;
 
-/// Spare buffers of one element type, and how many bytes of them a thread may keep.
+/// Spare buffers of one element type, and how many bytes of them the process may keep.
 pub(super) struct Pool<T> {
-    spare: RefCell<Vec<Vec<T>>>,
+    spare: Mutex<Vec<Vec<T>>>,
     keep_bytes: usize,
 }
 
-thread_local! {
-    /// The kept AC terms of chroma scaled 2x2 in progressive files: up to the two planes
-    /// of a 36-megapixel 4:2:0 photo (281 k blocks of 64 bytes).
-    pub(super) static REDUCED_BLOCKS: Pool<ReducedBlock> = const { Pool::new(18 << 20) };
-    /// Whole blocks of progressive files decoded at 1/4 or more: up to a 6-megapixel
-    /// 4:2:0 photo (141 k blocks of 144 bytes).
-    pub(super) static FULL_BLOCKS: Pool<FullBlock> = const { Pool::new(20 << 20) };
-    /// DC planes.
-    pub(super) static COEFFICIENTS: Pool<i16> = const { Pool::new(2 << 20) };
-    /// Samples and output pixels.
-    pub(super) static BYTES: Pool<u8> = const { Pool::new(4 << 20) };
-}
+/// The kept AC terms of chroma scaled 2x2 in progressive files: up to the two planes of
+/// two 36-megapixel 4:2:0 photos at once (281 k blocks of 64 bytes each).
+pub(super) static REDUCED_BLOCKS: Pool<ReducedBlock> = Pool::new(36 << 20);
+/// Whole blocks of progressive files decoded at 1/4 or more: up to two 6-megapixel 4:2:0
+/// photos (141 k blocks of 144 bytes each).
+pub(super) static FULL_BLOCKS: Pool<FullBlock> = Pool::new(40 << 20);
+/// DC planes.
+pub(super) static COEFFICIENTS: Pool<i16> = Pool::new(4 << 20);
+/// Samples and output pixels.
+pub(super) static BYTES: Pool<u8> = Pool::new(8 << 20);
 
 impl<T: Clone + Default> Pool<T> {
     const fn new(keep_bytes: usize) -> Self {
         Pool {
-            spare: RefCell::new(Vec::new()),
+            spare: Mutex::new(Vec::new()),
             keep_bytes,
         }
     }
@@ -44,7 +43,7 @@ impl<T: Clone + Default> Pool<T> {
         let mut values = if len == 0 {
             Vec::new()
         } else {
-            let mut spare = self.spare.borrow_mut();
+            let mut spare = self.lock();
             let fit = (0..spare.len())
                 .filter(|&i| spare[i].capacity() >= len)
                 .min_by_key(|&i| spare[i].capacity())
@@ -59,31 +58,32 @@ impl<T: Clone + Default> Pool<T> {
         Ok(values)
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<T>>> {
+        // A panic while the lock was held leaves only spare buffers behind: still usable.
+        self.spare.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Keeps `values` for the next `take`, within the pool's cap.
     pub(super) fn give(&self, values: Vec<T>) {
         let bytes = |values: &Vec<T>| values.capacity() * std::mem::size_of::<T>();
         if values.capacity() == 0 {
             return;
         }
-        let mut spare = self.spare.borrow_mut();
+        let mut spare = self.lock();
         if spare.iter().map(bytes).sum::<usize>() + bytes(&values) <= self.keep_bytes {
             spare.push(values);
         }
     }
 }
 
-/// `len` default values from this thread's `pool`.
-pub(super) fn take<T: Clone + Default + 'static>(
-    pool: &'static LocalKey<Pool<T>>,
-    len: usize,
-) -> Result<Vec<T>, CoreError> {
-    pool.with(|pool| pool.take(len))
+/// `len` default values from `pool`.
+pub(super) fn take<T: Clone + Default>(pool: &Pool<T>, len: usize) -> Result<Vec<T>, CoreError> {
+    pool.take(len)
 }
 
-/// Hands `values` back to this thread's `pool`.
-pub(super) fn give<T: Clone + Default + 'static>(pool: &'static LocalKey<Pool<T>>, values: Vec<T>) {
-    // During a thread's teardown the pool may be gone already; the buffer is then freed.
-    let _ = pool.try_with(|pool| pool.give(values));
+/// Hands `values` back to `pool`.
+pub(super) fn give<T: Clone + Default>(pool: &Pool<T>, values: Vec<T>) {
+    pool.give(values)
 }
 
 #[cfg(test)]
@@ -101,6 +101,6 @@ mod tests {
         assert!(taken.iter().all(|&b| b == 0));
         let taken = pool.take(61).unwrap(); // nothing fits: the largest, grown
         assert_eq!(taken.len(), 61);
-        assert!(pool.spare.borrow().is_empty());
+        assert!(pool.lock().is_empty());
     }
 }
