@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 # libFuzzer flags shared by all: per-input time limit, memory cap, bounded input size.
 # FUZZ_RUNS=N runs each harness for N executions instead of SECONDS (the long campaigns
-# recorded in docs/RELIABILITY.md).
+# recorded in docs/RELIABILITY.md); FUZZ_ONLY="atheris-upload cargo-png ..." runs only those.
 if [[ -n "${FUZZ_RUNS:-}" ]]; then
     budget=(-runs="$FUZZ_RUNS"); each="$FUZZ_RUNS runs"
 else
@@ -29,7 +29,10 @@ fi
 common=("${budget[@]}" -timeout=10 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1)
 echo "fuzz: $each per harness; crashes go to $artifacts"
 
+selected() { [[ -z "${FUZZ_ONLY:-}" || " $FUZZ_ONLY " == *" $1 "* ]]; }
+
 for harness in analyze upload jpeg_differential; do
+    selected "atheris-$harness" || continue
     corpus="$work/atheris-$harness"
     case "$harness" in
         jpeg_differential) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
@@ -47,6 +50,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 cd "$root/rust_core"
 for target in $(cargo fuzz list); do
+    selected "cargo-$target" || continue
     corpus="$work/cargo-$target"
     mkdir -p "$corpus"
     case "$target" in
