@@ -20,8 +20,16 @@ from live_server import LiveServer
 from origin import Origin
 
 from image_insights.config import Settings
+from image_insights.errors import DownloadError
 from image_insights.fetch import Fetcher
-from image_insights.http_errors import ApiError
+from image_insights.http_errors import ApiError, render
+
+
+def answer(error: DownloadError) -> ApiError:
+    """The contract's answer to a download's failure."""
+    rendered = render(error)
+    assert rendered is not None, error
+    return rendered
 
 HOSTILE = ["status", "headers", "continue", "continue-fast", "chunk-size", "trailer",
            "trailers-fast", "silent"]  # fmt: skip
@@ -35,9 +43,9 @@ def fetcher_for(origin: Origin, **changes: object) -> Fetcher:
 
 
 def failure(fetch: Callable[[], bytes]) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetch()
-    return caught.value
+    return answer(caught.value)
 
 
 def timeout_body(origin: Origin) -> dict[str, object]:

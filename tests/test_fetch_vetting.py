@@ -9,8 +9,16 @@ import pytest
 from origin import Origin
 
 from image_insights.config import Resolver, Settings
+from image_insights.errors import DownloadError
 from image_insights.fetch import Fetcher, is_odd_numeric_host, is_public_address, redact
-from image_insights.http_errors import ApiError
+from image_insights.http_errors import ApiError, render
+
+
+def answer(error: DownloadError) -> ApiError:
+    """The contract's answer to a download's failure."""
+    rendered = render(error)
+    assert rendered is not None, error
+    return rendered
 
 NOT_PUBLIC = [
     "127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1",
@@ -82,22 +90,22 @@ def test_refused_before_any_connection(url: str) -> None:
             "metadata.test": ["169.254.169.254"],
         }
     )
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(url)
-    assert caught.value.status == 400
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).status == 400
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
 
 
 def test_allowlist_exempts_only_the_listed_host_and_port() -> None:
     fetcher = fetcher_with({"origin.test": ["127.0.0.1"]},
                            url_fetch_allowlist=frozenset({"origin.test:9"}))  # fmt: skip
     # Port 9 (discard) is closed here: getting past vetting means a connection attempt.
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch("http://origin.test:9/a.png")
-    assert caught.value.body["detail"]["error"] == "Failed to download image from URL"
-    with pytest.raises(ApiError) as caught:
+    assert answer(caught.value).body["detail"]["error"] == "Failed to download image from URL"
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch("http://origin.test:10/a.png")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
 
 
 def test_unresolvable_host() -> None:
@@ -105,9 +113,9 @@ def test_unresolvable_host() -> None:
         raise OSError("no such host")
 
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=resolver))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch("http://nowhere.test/a.png")
-    assert caught.value.body == {
+    assert answer(caught.value).body == {
         "detail": {
             "error": "Failed to download image from URL",
             "detail": "could not resolve the host",
@@ -170,10 +178,10 @@ REFUSED_WITHOUT_RESOLVING = [
 @pytest.mark.parametrize("url", REFUSED_WITHOUT_RESOLVING)
 def test_refused_literals_and_tricks(url: str) -> None:
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(url)
-    assert caught.value.status == 400
-    assert caught.value.body == {"detail": {"error": "Invalid URL", "detail":
+    assert answer(caught.value).status == 400
+    assert answer(caught.value).body == {"detail": {"error": "Invalid URL", "detail":
         "URLs pointing to private or local network addresses are not allowed"}}  # fmt: skip
 
 
@@ -210,18 +218,18 @@ def names_recorded_in(seen: list[str]) -> Resolver:
 def test_refused_names(url: str) -> None:
     seen: list[str] = []
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(url)
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
     # The name is looked up lower-cased and without its trailing dots.
     assert seen and all(host == host.lower().rstrip(".") for host in seen)
 
 
 def test_port_out_of_range_is_a_malformed_url() -> None:
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch("http://example.com:99999/")
-    assert caught.value.body["detail"]["detail"] == "the URL is malformed"
+    assert answer(caught.value).body["detail"]["detail"] == "the URL is malformed"
 
 
 # --- rebinding and redirects against a local origin on 127.0.0.1 -------------------------------
@@ -256,9 +264,9 @@ def test_rebinding_to_private_on_the_redirect_hop(origin_server: Origin) -> None
     fetcher = Fetcher(dataclasses.replace(
         Settings(), resolver=lambda host, _: answers[host],
         url_fetch_allowlist=frozenset({f"first.test:{port}"})))  # fmt: skip
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(f"http://first.test:{port}/redirect?to=http://second.test:{port}/image.png")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
 
 
 def _origin_fetcher(origin: Origin, **changes: object) -> Fetcher:
@@ -281,9 +289,9 @@ def _origin_fetcher(origin: Origin, **changes: object) -> Fetcher:
 def test_redirect_to_private_refused(origin_server: Origin, target: str) -> None:
     target = target.format(port=origin_server.port, other=origin_server.port + 1)
     before = origin_server.hits.get("/image.png", 0)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         _origin_fetcher(origin_server).fetch(f"{origin_server.base}/redirect?to={target}")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
     assert origin_server.hits.get("/image.png", 0) == before
 
 
@@ -293,9 +301,9 @@ def test_redirect_to_private_refused(origin_server: Origin, target: str) -> None
      "javascript:alert(1)", "dict://127.0.0.1:11211/"],
 )  # fmt: skip
 def test_redirect_to_other_scheme_refused(origin_server: Origin, target: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         _origin_fetcher(origin_server).fetch(f"{origin_server.base}/redirect?to={target}")
-    assert caught.value.body == {"detail": {"error": "Invalid URL scheme",
+    assert answer(caught.value).body == {"detail": {"error": "Invalid URL scheme",
                                             "detail": "URL must start with http:// or https://"}}  # fmt: skip
 
 
@@ -312,9 +320,9 @@ def test_redirects_up_to_the_limit_followed(origin_server: Origin) -> None:
 @pytest.mark.parametrize("path", [_chain(6), _chain(40), "/loop"])
 def test_too_many_redirects_and_loops(origin_server: Origin, path: str) -> None:
     before = origin_server.hits.get("/redirect", 0) + origin_server.hits.get("/loop", 0)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         _origin_fetcher(origin_server, max_redirects=5).fetch(origin_server.base + path)
-    assert caught.value.body["detail"] == {"error": "Failed to download image from URL",
+    assert answer(caught.value).body["detail"] == {"error": "Failed to download image from URL",
         "detail": "too many redirects (more than 5)", "url": origin_server.base}  # fmt: skip
     after = origin_server.hits.get("/redirect", 0) + origin_server.hits.get("/loop", 0)
     assert after - before == 6  # the first request and five redirects, no more
@@ -335,19 +343,19 @@ def test_non_ascii_spellings_of_private_literals_refused(url: str) -> None:
     ideographic full stops to ASCII, as a browser does: the literal they spell is vetted
     (and refused) without any lookup."""
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(url)
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
 
 
 def test_non_ascii_spelling_of_a_private_name_is_resolved_encoded() -> None:
     seen: list[str] = []
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=names_recorded_in(seen)))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch("http://ｌｏｃａｌｈｏｓｔ/")
-    with pytest.raises(ApiError):
+    with pytest.raises(DownloadError):
         fetcher.fetch("http://local%68ost%2E/")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
     assert seen == ["localhost", "localhost"]
 
 
@@ -355,10 +363,10 @@ def test_non_ascii_spelling_of_a_private_name_is_resolved_encoded() -> None:
                                   "%FF.test", "a%00b.test"])
 def test_host_idna_refuses(host: str) -> None:
     fetcher = Fetcher(dataclasses.replace(Settings(), resolver=_no_resolution))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(f"http://{host}/a.png")
-    assert caught.value.status == 400
-    assert caught.value.body["detail"]["detail"] == "the URL's host is not a valid name"
+    assert answer(caught.value).status == 400
+    assert answer(caught.value).body["detail"]["detail"] == "the URL's host is not a valid name"
 
 
 def _idn_fetcher(origin: Origin, asked: list[str]) -> Fetcher:
@@ -407,9 +415,9 @@ def test_idn_host_outside_the_allowlist_is_vetted_encoded(origin_server: Origin)
     its own, which is not listed, and its private answer is refused."""
     asked: list[str] = []
     fetcher = _idn_fetcher(origin_server, asked)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         fetcher.fetch(f"http://cafe\u0301s.test:{origin_server.port}/named/x.png")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
     assert asked == ["xn--cafs-dpa.test"]
 
 
@@ -429,7 +437,7 @@ def test_redirect_location_with_a_non_ascii_path(origin_server: Origin, route: s
 def test_redirect_to_a_non_ascii_private_spelling_refused(origin_server: Origin) -> None:
     before = origin_server.hits.get("/image.png", 0)
     target = f"http://１２７.０.０.２:{origin_server.port}/image.png"
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DownloadError) as caught:
         _idn_fetcher(origin_server, []).fetch(f"{origin_server.base}/redirect?to={target}")
-    assert caught.value.body["detail"]["error"] == "Invalid URL"
+    assert answer(caught.value).body["detail"]["error"] == "Invalid URL"
     assert origin_server.hits.get("/image.png", 0) == before

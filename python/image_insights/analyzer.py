@@ -19,10 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from . import http_errors
 from .config import Settings
 from .errors import AnalysisTimeout
-from .metrics import ServiceMetrics
+from .monitoring import ServiceMetrics
 from .pipeline import Prepared, prepare
 
 
@@ -44,7 +43,11 @@ class Analyzer:
     def __call__(
         self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
     ) -> dict[str, Any]:
-        """The contract's fields for `data`; raises the pipeline's typed errors, or the 504."""
+        """The contract's fields for `data`.
+
+        Raises:
+            the pipeline's errors; AnalysisTimeout when the time limit passes first.
+        """
         limit = self._settings.processing_timeout_seconds
         deadline = time.monotonic() + limit
 
@@ -52,7 +55,7 @@ class Analyzer:
             return max(0.0, deadline - time.monotonic())
 
         if not self._slots.acquire(timeout=limit):
-            raise http_errors.processing_timeout(limit)
+            raise AnalysisTimeout(limit)
         handed_over = False
         try:
             prepared = self._prepare(
@@ -71,7 +74,7 @@ class Analyzer:
                 try:
                     stats = future.result(timeout=remaining())
                 except FutureTimeout:
-                    raise http_errors.processing_timeout(limit) from None
+                    raise AnalysisTimeout(limit) from None
                 self._observe(prepared, {"decode": time.perf_counter() - started})
             else:
                 facts = prepared.analysis
@@ -79,7 +82,7 @@ class Analyzer:
                 self._observe(prepared, timings)
             return prepared.result(stats)
         except AnalysisTimeout:
-            raise http_errors.processing_timeout(limit) from None
+            raise AnalysisTimeout(limit) from None  # the limit, not the time left
         finally:
             if not handed_over:
                 self._slots.release()

@@ -20,9 +20,10 @@ from .analyzer import Analyzer
 from .cache import ResultCache
 from .config import Settings
 from .docs import DocsPage, OpenApiDocument
-from .errors import CorruptImage, EmptyImage, ImageTooLarge, InvalidEdgeMode, InvalidMetrics
+from .errors import ImageInsightsError, InternalError
 from .fetch import Fetcher
-from .metrics import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
+from .monitoring import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
+from .request_state import Request
 from .resources import Health, Ready, Root, UploadAnalysis, UrlAnalysis
 
 log = logging.getLogger("image_insights")
@@ -41,32 +42,34 @@ class RequestContext:
     def __init__(self, detailed_logging: bool) -> None:
         self._detailed = detailed_logging
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def process_request(self, req: Request, resp: falcon.Response) -> None:
         sent = req.get_header("X-Request-ID")
-        req.context.request_id = (
-            sent if sent and _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        )
-        req.context.started = time.perf_counter()
-        resp.set_header("X-Request-ID", req.context.request_id)
+        state = req.context
+        state.request_id = sent if sent and _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        state.started = time.perf_counter()
+        resp.set_header("X-Request-ID", state.request_id)
 
     def process_response(
-        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+        self, req: Request, resp: falcon.Response, resource: object, succeeded: bool
     ) -> None:
-        resp.set_header("X-Request-ID", req.context.request_id)
+        state = req.context
+        resp.set_header("X-Request-ID", state.request_id)
         if not self._detailed:
             return
-        elapsed_ms = (time.perf_counter() - req.context.started) * 1000
-        size = req.context.get("image_size")
+        elapsed_ms = (time.perf_counter() - state.started) * 1000
+        size = state.image_size
+        received = state.upload_bytes if state.upload_bytes is not None else req.content_length
         access_log.info(
-            "%s %s %s bytes=%s dims=%s time_ms=%.1f cache=%s id=%s",
+            "%s %s %s bytes=%s dims=%s time_ms=%.1f cache=%s refusal=%s id=%s",
             req.method,
             req.path,
             resp.status_code,
-            req.context.get("upload_bytes", req.content_length or 0),
+            received or 0,
             f"{size[0]}x{size[1]}" if size else "-",
             elapsed_ms,
-            _CACHE_LABELS[req.context.get("cache_hit")],
-            req.context.request_id,
+            _CACHE_LABELS[state.cache_hit],
+            state.refusal or "-",
+            state.request_id,
         )
 
 
@@ -83,35 +86,32 @@ class VaryOnOrigin:
             resp.append_header("Vary", "Origin")
 
 
-def _render(resp: falcon.Response, error: http_errors.ApiError) -> None:
+def _render(req: Request, resp: falcon.Response, error: http_errors.ApiError) -> None:
+    req.context.refusal = error.code
     resp.status = error.status
     resp.media = error.body
 
 
 def _handle_api_error(
-    req: falcon.Request, resp: falcon.Response, ex: http_errors.ApiError, params: Any
+    req: Request, resp: falcon.Response, ex: http_errors.ApiError, params: Any
 ) -> None:
-    _render(resp, ex)
+    _render(req, resp, ex)
 
 
-#: How each typed failure of the pipeline is answered.
-_DOMAIN_ERRORS: dict[type[Exception], Callable[[Any], http_errors.ApiError]] = {
-    InvalidMetrics: lambda ex: http_errors.invalid_metrics(ex.invalid),
-    InvalidEdgeMode: lambda ex: http_errors.invalid_edge_mode(ex.received),
-    EmptyImage: lambda ex: http_errors.empty_image(),
-    ImageTooLarge: lambda ex: http_errors.too_many_pixels(ex.pixels, ex.max_pixels),
-    CorruptImage: lambda ex: http_errors.corrupt_image(ex.reason),
-}
-
-
-def _handle_domain_error(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+def _handle_library_error(
+    req: Request, resp: falcon.Response, ex: ImageInsightsError, params: Any
 ) -> None:
-    _render(resp, _DOMAIN_ERRORS[type(ex)](ex))
+    """Any failure of the library, answered by its class (http_errors.render); one without
+    an answer of its own is a bug, answered as one."""
+    answer = http_errors.render(ex)
+    if answer is None:
+        _handle_unexpected(req, resp, ex, params)
+    else:
+        _render(req, resp, answer)
 
 
 def _handle_http_error(
-    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any
+    req: Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any
 ) -> None:
     """Falcon's own errors (404, 405, ...) as {"detail": "<title>"}, as FastAPI answered."""
     resp.status = ex.status
@@ -120,12 +120,10 @@ def _handle_http_error(
         resp.set_headers(ex.headers)
 
 
-def _handle_unexpected(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
-) -> None:
-    request_id = req.context.get("request_id") or uuid.uuid4().hex
+def _handle_unexpected(req: Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+    request_id = req.context.request_id or uuid.uuid4().hex
     log.exception("unhandled error while serving request %s", request_id)
-    _render(resp, http_errors.internal_error(request_id))
+    _render(req, resp, http_errors.internal_error(request_id))
 
 
 def create_app(
@@ -133,7 +131,7 @@ def create_app(
     *,
     analyzer: Analyzer | None = None,
     fetcher: Fetcher | None = None,
-) -> falcon.App[falcon.Request, falcon.Response]:
+) -> falcon.App[Request, falcon.Response]:
     """Builds the service. Collaborators default to the real ones made from `settings`."""
     settings = settings or Settings.from_env()
     service_metrics = ServiceMetrics()
@@ -155,7 +153,9 @@ def create_app(
         ),
         VaryOnOrigin(),
     ]
-    app = falcon.App(middleware=middleware)
+    app: falcon.App[Request, falcon.Response] = falcon.App(
+        middleware=middleware, request_type=Request
+    )
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     multipart = falcon.media.MultipartFormHandler()
     multipart.parse_options.max_body_part_buffer_size = settings.max_upload_bytes
@@ -178,10 +178,10 @@ def create_app(
     app.add_route("/metrics", MetricsEndpoint(service_metrics))
     app.add_static_route("/static", str(STATIC_DIR))
 
-    # Most specific last: Falcon picks the handler of the nearest class in the MRO.
+    # Falcon picks the handler of the nearest class in the exception's MRO.
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(falcon.HTTPError, _handle_http_error)
-    for domain_error in _DOMAIN_ERRORS:
-        app.add_error_handler(domain_error, _handle_domain_error)
+    app.add_error_handler(ImageInsightsError, _handle_library_error)
+    app.add_error_handler(InternalError, _handle_unexpected)
     app.add_error_handler(http_errors.ApiError, _handle_api_error)
     return app

@@ -1,14 +1,36 @@
-"""The typed failures of the analysis pipeline. The HTTP layer maps each to the contract."""
+"""Every failure the library raises on purpose, as one hierarchy.
+
+Each class has a `code`: a stable, machine-readable reason ("corrupt_image",
+"download_timeout", ...) for programs, logs and the service's metrics; the message is for
+people and may change. The web layer maps each class (and so each subclass) to the
+contract's answer (`http_errors.render`); nothing here knows about HTTP.
+
+    ImageInsightsError
+    ├── InvalidMetrics, InvalidEdgeMode         what was asked for
+    ├── EmptyImage, CorruptImage, ImageTooLarge the image itself
+    ├── AnalysisTimeout, InternalError          the analysis
+    └── DownloadError                           fetching an image from a URL
+        ├── InvalidUrl: EmptyUrl, UnsupportedUrlScheme, UrlNotAllowed
+        ├── DownloadFailed: DownloadBusy
+        ├── DownloadStatus, DownloadTimeout
+        └── DownloadTooLarge, DownloadUnsupportedType, DownloadEmpty
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class ImageInsightsError(Exception):
-    """Base class of every error the pipeline raises on purpose."""
+    """Base class of every error the library raises on purpose."""
+
+    code: ClassVar[str] = "error"
 
 
 class InvalidMetrics(ImageInsightsError):
     """Unknown metric names were requested."""
+
+    code = "invalid_metrics"
 
     def __init__(self, invalid: list[str]) -> None:
         super().__init__(f"invalid metrics: {', '.join(invalid)}")
@@ -18,6 +40,8 @@ class InvalidMetrics(ImageInsightsError):
 class InvalidEdgeMode(ImageInsightsError):
     """An unknown edge mode was requested; `received` is the value as sent."""
 
+    code = "invalid_edge_mode"
+
     def __init__(self, received: str) -> None:
         super().__init__(f"invalid edge_mode: {received!r}")
         self.received = received
@@ -26,12 +50,16 @@ class InvalidEdgeMode(ImageInsightsError):
 class EmptyImage(ImageInsightsError):
     """The image had no bytes at all."""
 
+    code = "empty_image"
+
     def __init__(self) -> None:
         super().__init__("empty image")
 
 
 class CorruptImage(ImageInsightsError):
     """The bytes are not a JPEG or PNG that decodes; `reason` says why, briefly."""
+
+    code = "corrupt_image"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -41,6 +69,8 @@ class CorruptImage(ImageInsightsError):
 class ImageTooLarge(ImageInsightsError):
     """The header declares more pixels than allowed (a decompression-bomb guard)."""
 
+    code = "too_many_pixels"
+
     def __init__(self, pixels: int, max_pixels: int) -> None:
         super().__init__(f"{pixels} pixels exceed the limit of {max_pixels}")
         self.pixels = pixels
@@ -48,14 +78,142 @@ class ImageTooLarge(ImageInsightsError):
 
 
 class AnalysisTimeout(ImageInsightsError):
-    """The analysis ran out of the time it was given (the service's 2-second limit)."""
+    """The analysis ran out of the time it was given; its work has stopped (or, for the
+    Pillow fallback, is no longer waited for)."""
 
-    def __init__(self) -> None:
-        super().__init__("the analysis ran out of time")
+    code = "analysis_timeout"
+
+    def __init__(self, timeout_seconds: float) -> None:
+        super().__init__(f"the analysis took more than {timeout_seconds:g} s")
+        self.timeout_seconds = timeout_seconds
 
 
 class InternalError(ImageInsightsError):
     """A bug in the core (a panic), contained: this image fails, the process goes on."""
 
+    code = "internal_error"
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+# --- downloads ------------------------------------------------------------------------
+
+
+class DownloadError(ImageInsightsError):
+    """An image could not be fetched from a URL. `url` is the part of it that may be shown
+    and logged: scheme://host[:port], or "" when the URL was refused before it was read."""
+
+    code = "download_error"
+
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class InvalidUrl(DownloadError):
+    """The URL was refused before any connection."""
+
+    code = "invalid_url"
+
+
+class EmptyUrl(InvalidUrl):
+    code = "url_empty"
+
+    def __init__(self) -> None:
+        super().__init__("the URL is empty")
+
+
+class UnsupportedUrlScheme(InvalidUrl):
+    """Not http:// or https:// (the URL asked for, or a redirect)."""
+
+    code = "url_scheme"
+
+    def __init__(self) -> None:
+        super().__init__("the URL must start with http:// or https://")
+
+
+class UrlNotAllowed(InvalidUrl):
+    """The host is, or resolves to, a private, local or otherwise non-public address."""
+
+    code = "url_not_allowed"
+
+    def __init__(self) -> None:
+        super().__init__("the URL points to a private or local network address")
+
+
+class DownloadFailed(DownloadError):
+    """The download did not succeed; `reason` says why, briefly (no URL in it)."""
+
+    code = "download_failed"
+
+    def __init__(self, reason: str, url: str) -> None:
+        super().__init__(reason, url)
+        self.reason = reason
+
+
+class DownloadBusy(DownloadFailed):
+    """Every download (or name lookup) this process runs at once is taken: refused at once
+    rather than queued behind slow origins."""
+
+    code = "download_busy"
+
+
+class DownloadStatus(DownloadError):
+    """The origin answered with a status other than 200 (or a followed redirect)."""
+
+    code = "download_status"
+
+    def __init__(self, status_code: int, url: str) -> None:
+        super().__init__(f"the origin answered {status_code}", url)
+        self.status_code = status_code
+
+
+class DownloadTimeout(DownloadError):
+    """The download as a whole, from the name lookup to the last byte, took too long."""
+
+    code = "download_timeout"
+
+    def __init__(self, url: str) -> None:
+        super().__init__("the download took too long", url)
+
+
+class DownloadTooLarge(DownloadError):
+    """The image is larger than allowed: `size` is what was declared or read so far."""
+
+    code = "download_too_large"
+
+    def __init__(self, size: int, limit: int, url: str) -> None:
+        super().__init__(f"the image has more than {limit} bytes", url)
+        self.size = size
+        self.limit = limit
+
+
+class DownloadUnsupportedType(DownloadError):
+    """The origin's Content-Type is not image/jpeg or image/png."""
+
+    code = "download_unsupported_type"
+
+    def __init__(self, content_type: str, url: str) -> None:
+        super().__init__(f"the origin sent {content_type or 'no content type'}", url)
+        self.content_type = content_type
+
+
+class DownloadEmpty(DownloadError):
+    """The origin answered with an empty body."""
+
+    code = "download_empty"
+
+    def __init__(self, url: str) -> None:
+        super().__init__("the downloaded image is empty", url)
+
+
+def error_classes() -> list[type[ImageInsightsError]]:
+    """Every class of the hierarchy, the base first."""
+    found: list[type[ImageInsightsError]] = []
+    pending: list[type[ImageInsightsError]] = [ImageInsightsError]
+    while pending:
+        klass = pending.pop(0)
+        found.append(klass)
+        pending.extend(klass.__subclasses__())
+    return found

@@ -35,8 +35,20 @@ from urllib.parse import quote, unquote_to_bytes, urljoin, urlsplit
 
 import idna
 
-from . import http_errors
 from .config import Resolver, Settings
+from .errors import (
+    DownloadBusy,
+    DownloadEmpty,
+    DownloadFailed,
+    DownloadStatus,
+    DownloadTimeout,
+    DownloadTooLarge,
+    DownloadUnsupportedType,
+    EmptyUrl,
+    UnsupportedUrlScheme,
+    UrlNotAllowed,
+)
+from .options import is_accepted_type
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -151,6 +163,18 @@ def has_http_scheme(url: str) -> bool:
     return url.strip().lower().startswith(("http://", "https://"))
 
 
+def check_url(url: str) -> None:
+    """The checks a URL passes before anything else is done with it.
+
+    Raises:
+        EmptyUrl: blank. UnsupportedUrlScheme: not http:// or https://.
+    """
+    if not url.strip():
+        raise EmptyUrl()
+    if not has_http_scheme(url):
+        raise UnsupportedUrlScheme()
+
+
 def is_public_address(address: IPAddress) -> bool:
     """True only for globally routable unicast addresses, looking inside IPv4-mapped,
     NAT64, 6to4 and Teredo forms."""
@@ -182,7 +206,7 @@ def is_odd_numeric_host(host: str) -> bool:
 
 
 class Fetcher:
-    """Downloads one image per call, raising the contract's ApiError for every failure."""
+    """Downloads one image per call; every failure is a DownloadError (errors.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -190,15 +214,21 @@ class Fetcher:
         self._lookups = _Lookups(settings.resolver, settings.max_concurrent_lookups)
 
     def fetch(self, url: str) -> bytes:
+        """The image at `url`, after `check_url` and the vetting of every hop.
+
+        Raises:
+            DownloadError: any of its subclasses (errors.py).
+        """
+        check_url(url)
         settings = self._settings
         redacted = redact(url)
         deadline = settings.clock() + settings.download_timeout_seconds
         if not self._downloads.acquire(blocking=False):
-            raise http_errors.download_failed("too many downloads in progress", redacted)
+            raise DownloadBusy("too many downloads in progress", redacted)
         try:
             return self._follow(url.strip(), deadline, redacted)
         except _Timeout:
-            raise http_errors.download_timeout(redacted) from None
+            raise DownloadTimeout(redacted) from None
         finally:
             self._downloads.release()
 
@@ -211,8 +241,8 @@ class Fetcher:
                 return data
             current = urljoin(current, location_text(location))
             if not has_http_scheme(current):
-                raise http_errors.url_bad_scheme()
-        raise http_errors.download_failed(
+                raise UnsupportedUrlScheme()
+        raise DownloadFailed(
             f"too many redirects (more than {self._settings.max_redirects})", redacted
         )
 
@@ -227,15 +257,15 @@ class Fetcher:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            raise http_errors.download_failed("the URL is malformed", redacted) from None
+            raise DownloadFailed("the URL is malformed", redacted) from None
         scheme = parts.scheme.lower()
         try:
             host = ascii_host((parts.hostname or "").rstrip(".")).rstrip(".")
         except ValueError:
             reason = "the URL's host is not a valid name"
-            raise http_errors.download_failed(reason, redacted) from None
+            raise DownloadFailed(reason, redacted) from None
         if not host:
-            raise http_errors.download_failed("the URL has no host", redacted)
+            raise DownloadFailed("the URL has no host", redacted)
         port = port or (443 if scheme == "https" else 80)
         path = encoded_target(parts.path, parts.query)
         allowlisted = self._allowlisted(host, port)
@@ -245,13 +275,13 @@ class Fetcher:
         except ValueError:
             literal = None
         if literal is None and is_odd_numeric_host(host):
-            raise http_errors.url_not_allowed()
+            raise UrlNotAllowed()
         if literal is not None:
             addresses = [literal]
         else:
             addresses = self._resolve(host, port, deadline, redacted)
         if not allowlisted and not all(is_public_address(a) for a in addresses):
-            raise http_errors.url_not_allowed()
+            raise UrlNotAllowed()
         return Target(scheme, host, port, path, str(addresses[0]))
 
     def _allowlisted(self, host: str, port: int) -> bool:
@@ -265,10 +295,9 @@ class Fetcher:
         except FutureTimeout:
             raise _Timeout() from None
         except _Busy:
-            reason = "too many name lookups in progress"
-            raise http_errors.download_failed(reason, redacted) from None
+            raise DownloadBusy("too many name lookups in progress", redacted) from None
         except (OSError, UnicodeError):
-            raise http_errors.download_failed("could not resolve the host", redacted) from None
+            raise DownloadFailed("could not resolve the host", redacted) from None
         addresses = []
         for name in names:
             try:
@@ -276,7 +305,7 @@ class Fetcher:
             except ValueError:
                 continue
         if not addresses:
-            raise http_errors.download_failed("could not resolve the host", redacted)
+            raise DownloadFailed("could not resolve the host", redacted)
         return addresses
 
     def _get(self, target: Target, deadline: float, redacted: str) -> tuple[str | None, bytes]:
@@ -294,12 +323,12 @@ class Fetcher:
             except (TimeoutError, socket.timeout):
                 raise _Timeout() from None
             except (OSError, http.client.HTTPException) as exc:
-                raise http_errors.download_failed(_describe(exc), redacted) from None
+                raise DownloadFailed(_describe(exc), redacted) from None
             if response.status in _REDIRECTS and response.getheader("Location"):
                 return response.getheader("Location"), b""
             if response.status != 200:
-                raise http_errors.download_status(response.status, redacted)
-            self._check_headers(response)
+                raise DownloadStatus(response.status, redacted)
+            self._check_headers(response, redacted)
             return None, self._read_body(response, deadline, redacted)
         finally:
             if response is not None:
@@ -315,7 +344,7 @@ class Fetcher:
         except (TimeoutError, socket.timeout):
             raise _Timeout() from None
         except OSError as exc:
-            raise http_errors.download_failed(_describe(exc), redacted) from None
+            raise DownloadFailed(_describe(exc), redacted) from None
         conn: http.client.HTTPConnection
         if target.scheme == "https":
             context = ssl.create_default_context()
@@ -329,7 +358,7 @@ class Fetcher:
                 raise _Timeout() from None
             except OSError as exc:
                 sock.close()
-                raise http_errors.download_failed(_describe(exc), redacted) from None
+                raise DownloadFailed(_describe(exc), redacted) from None
             conn = http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
         else:
             conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
@@ -338,15 +367,14 @@ class Fetcher:
         conn.sock = _DeadlineSocket(sock, deadline, self._settings.clock)
         return conn
 
-    def _check_headers(self, response: http.client.HTTPResponse) -> None:
+    def _check_headers(self, response: http.client.HTTPResponse, redacted: str) -> None:
         content_type = response.getheader("Content-Type") or ""
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if media_type not in http_errors.ALLOWED_TYPES:
-            raise http_errors.unsupported_type(content_type, from_url=True)
+        if not is_accepted_type(content_type):
+            raise DownloadUnsupportedType(content_type, redacted)
         length = response.getheader("Content-Length")
         limit = self._settings.max_upload_bytes
         if length is not None and length.strip().isdigit() and int(length) > limit:
-            raise http_errors.too_large(int(length), limit, from_url=True)
+            raise DownloadTooLarge(int(length), limit, redacted)
 
     def _read_body(
         self, response: http.client.HTTPResponse, deadline: float, redacted: str
@@ -360,16 +388,16 @@ class Fetcher:
             except (TimeoutError, socket.timeout):
                 raise _Timeout() from None
             except (OSError, http.client.HTTPException) as exc:
-                raise http_errors.download_failed(_describe(exc), redacted) from None
+                raise DownloadFailed(_describe(exc), redacted) from None
             if not chunk:
                 break
             size += len(chunk)
             if size > limit:
-                raise http_errors.too_large(size, limit, from_url=True)
+                raise DownloadTooLarge(size, limit, redacted)
             chunks.append(chunk)
             self._remaining(deadline)
         if size == 0:
-            raise http_errors.empty_image(from_url=True)
+            raise DownloadEmpty(redacted)
         return b"".join(chunks)
 
 

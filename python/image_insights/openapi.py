@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .limits import MAX_UPLOAD_BYTES
-from .http_errors import ALLOWED_TYPES
+from .limits import MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
+from .options import ACCEPTED_TYPES, VALID_EDGE_MODES, VALID_METRICS
 from .pipeline.fields import ALGORITHM, HISTOGRAM_RANGES
-from .options import VALID_EDGE_MODES, VALID_METRICS
 
 _JSON = "application/json"
+_UPLOAD_LIMIT = f"{MAX_UPLOAD_BYTES / (1024 * 1024):g} MB"
+_TIME_LIMIT = f"{TIME_LIMIT_SECONDS:g} s"
 _HEX = "^#[0-9a-f]{6}$"
 
 
@@ -42,11 +43,11 @@ _COMMON_ERRORS: dict[str, Any] = {
         "Invalid metrics or edge_mode, empty or undecodable image, or a URL problem",
         "ErrorDetail",
     ),
-    "413": _response("Image over 5 MB, or more pixels than MAX_IMAGE_PIXELS", "ErrorDetail"),
+    "413": _response(f"Image over {_UPLOAD_LIMIT}, or more pixels than MAX_IMAGE_PIXELS", "ErrorDetail"),
     "415": _response("Not image/jpeg or image/png", "ErrorDetail"),
     "422": _response("Missing part or malformed body", "ValidationError"),
     "500": _response("Unexpected error (carries the request id)", "InternalError"),
-    "504": _response("Analysis did not finish within 2 s", "ErrorDetail"),
+    "504": _response(f"Analysis did not finish within {_TIME_LIMIT}", "ErrorDetail"),
 }
 
 
@@ -77,7 +78,7 @@ def build_openapi(version: str) -> dict[str, Any]:
                             }
                         },
                     },
-                    "encoding": {"image": {"contentType": ", ".join(ALLOWED_TYPES)}},
+                    "encoding": {"image": {"contentType": ", ".join(ACCEPTED_TYPES)}},
                 }
             },
         },
@@ -102,7 +103,7 @@ def build_openapi(version: str) -> dict[str, Any]:
         "Analyse an image fetched from a URL",
         {"required": True, "content": {_JSON: {"schema": _ref("UrlRequest")}}},
     )
-    by_url["responses"]["408"] = _response("Download slower than 2 s", "ErrorDetail")
+    by_url["responses"]["408"] = _response(f"Download slower than {_TIME_LIMIT}", "ErrorDetail")
     return {
         "openapi": "3.1.0",
         "info": {

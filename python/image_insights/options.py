@@ -1,4 +1,5 @@
-"""Parsing of the `metrics` and `edge_mode` request options, as the contract defines them."""
+"""What may be asked for: the `metrics` and `edge_mode` options, as the contract defines and
+parses them, and the image types accepted."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ VALID_METRICS: tuple[str, ...] = (
 DEFAULT_METRICS: tuple[str, ...] = ("brightness",)
 #: Edge modes in the order the contract lists them (the 400 body's `valid_modes`).
 VALID_EDGE_MODES: tuple[str, ...] = ("left_right", "top_bottom", "all")
+#: The media types an upload may declare and a download may be served as (the 415 body's
+#: `allowed_types`); the bytes are still sniffed, whatever the type says.
+ACCEPTED_TYPES: tuple[str, ...] = ("image/jpeg", "image/png")
+
+
+def is_accepted_type(content_type: str) -> bool:
+    """True for image/jpeg and image/png, whatever their case and parameters."""
+    return content_type.split(";", 1)[0].strip().lower() in ACCEPTED_TYPES
 
 
 def parse_metrics(metrics: str | Iterable[str] | None) -> tuple[str, ...]:

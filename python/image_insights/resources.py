@@ -17,8 +17,9 @@ from . import http_errors
 from .analyzer import Analyzer
 from .cache import ResultCache
 from .config import MULTIPART_ALLOWANCE, Settings
-from .fetch import Fetcher, has_http_scheme
-from .options import parse_edge_mode, parse_metrics
+from .errors import EmptyImage
+from .fetch import Fetcher, check_url
+from .options import is_accepted_type, parse_edge_mode, parse_metrics
 
 log = logging.getLogger("image_insights")
 
@@ -88,10 +89,6 @@ class _Upload:
         self.data = data
         self.size = size
         self.too_large = size > limit
-
-
-def _is_allowed_type(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() in http_errors.ALLOWED_TYPES
 
 
 @contextmanager
@@ -178,26 +175,26 @@ class UploadAnalysis(_AnalysisResource):
         if length is not None and length > limit + MULTIPART_ALLOWANCE:
             # Refused from the header alone, nothing kept in memory.
             _discard_body(req, resp, length)
-            raise http_errors.too_large(length, limit)
+            raise http_errors.upload_too_large(length, limit)
         chunked = None
         if _is_chunked(req):
             # No Content-Length to refuse it from: the body is read up to the same bound,
             # and refused as soon as it passes it, with the bytes read so far.
             chunked = _ChunkedBody(req, resp, limit + MULTIPART_ALLOWANCE)
             if chunked.size > limit + MULTIPART_ALLOWANCE:
-                raise http_errors.too_large(chunked.size, limit)
+                raise http_errors.upload_too_large(chunked.size, limit)
 
         with _reading_the_body(resp):
             upload = self._read_image_part(req, limit, chunked)
         metrics = parse_metrics(req.get_param("metrics"))
         edge_mode = parse_edge_mode(req.get_param("edge_mode"))
-        if not _is_allowed_type(upload.content_type):
+        if not is_accepted_type(upload.content_type):
             raise http_errors.unsupported_type(upload.content_type)
         if upload.too_large:
-            raise http_errors.too_large(upload.size, limit)
+            raise http_errors.upload_too_large(upload.size, limit)
         req.context.upload_bytes = upload.size
         if upload.size == 0:
-            raise http_errors.empty_image()
+            raise EmptyImage()
 
         self._answer(
             req,
@@ -232,7 +229,7 @@ class UploadAnalysis(_AnalysisResource):
                 if part.name != "image":
                     continue
                 content_type = part.content_type
-                if not _is_allowed_type(content_type):
+                if not is_accepted_type(content_type):
                     return _Upload(content_type, b"", 0, limit)
                 data = part.stream.read(limit + 1)
                 size = len(data)
@@ -276,10 +273,7 @@ class UrlAnalysis(_AnalysisResource):
         url, raw_metrics, raw_edge_mode = _parse_url_body(req, resp)
         metrics = parse_metrics(raw_metrics)
         edge_mode = parse_edge_mode(raw_edge_mode)
-        if not url.strip():
-            raise http_errors.url_empty()
-        if not has_http_scheme(url):
-            raise http_errors.url_bad_scheme()
+        check_url(url)  # before the cache: a URL refused outright is never looked up
 
         def download_and_analyze() -> dict[str, Any]:
             data = self._fetcher.fetch(url)

@@ -14,6 +14,7 @@ thread.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,6 @@ from ..limits import ANALYSIS_MAX_SIDE, DEFAULT_MAX_PIXELS
 from ..options import parse_edge_mode, parse_metrics
 from . import pillow
 from .fields import ALGORITHM, HISTOGRAM_RANGES, build_result
-
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,18 @@ def analyze(
         InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge,
         AnalysisTimeout, InternalError.
     """
-    prepared = prepare(
-        data, metrics, edge_mode, max_pixels=max_pixels, timeout=timeout, jpeg_reader=jpeg_reader
-    )
-    stats = prepared.stats
-    if stats is None:
-        stats = prepared.decode_with_pillow(timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        prepared = prepare(
+            data, metrics, edge_mode, max_pixels=max_pixels, timeout=timeout,
+            jpeg_reader=jpeg_reader,
+        )  # fmt: skip
+        stats = prepared.stats
+        if stats is None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            stats = prepared.decode_with_pillow(left)
+    except AnalysisTimeout:
+        raise AnalysisTimeout(timeout or 0.0) from None
     return prepared.result(stats)
 
 
@@ -176,7 +182,7 @@ def _run_core(function: Any, *args: Any, **kwargs: Any) -> Any:
     except _core.DecodeError as exc:
         raise CorruptImage(str(exc)) from None
     except _core.DeadlineExceeded:
-        raise AnalysisTimeout() from None
+        raise AnalysisTimeout(kwargs.get("timeout") or 0.0) from None
     except _core.InternalError as exc:
         raise InternalError(str(exc)) from None
 

@@ -9,16 +9,17 @@ client) the app's own registry is served.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
 
 import falcon
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from .http_errors import refusal_codes
+from .request_state import Request
 
 #: The variable prometheus-client reads to share samples between processes.
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -28,32 +29,21 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 #: Label of requests that matched no route (kept to one value, whatever path was asked).
 UNMATCHED = "unmatched"
 #: The one label value for whatever falls outside a label's fixed set (a made-up method, a
-#: status code HTTP does not name, a refusal body the service does not write).
+#: status code HTTP does not name).
 OTHER = "other"
 #: Every label has a fixed set of values, so no request can add a series: the methods of
-#: RFC 9110 and PATCH; the status codes HTTP names; the refusal reasons of the contract's
-#: error bodies (the `error` of each, as a word).
+#: RFC 9110 and PATCH; the status codes HTTP names; the stable codes of the error answers
+#: (errors.py and http_errors.py).
 METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 )
 STATUSES = frozenset(str(status.value) for status in HTTPStatus)
-REFUSAL_REASONS = frozenset({
-    "invalid_request", "invalid_metrics_requested", "invalid_edge_mode_requested",
-    "unsupported_image_type", "unsupported_image_type_from_url",
-    "image_exceeds_maximum_allowed_size_5mb", "image_from_url_exceeds_maximum_allowed_size_5mb",
-    "empty_image_file", "downloaded_image_file_is_empty", "invalid_or_corrupted_image_file",
-    "image_dimensions_exceed_the_maximum_allowed_pixel_count", "url_cannot_be_empty",
-    "invalid_url_scheme", "invalid_url", "failed_to_download_image_from_url",
-    "request_timeout_while_downloading_image", "image_processing_timed_out",
-})  # fmt: skip
+REFUSAL_REASONS = refusal_codes()
 
 #: Why the core leaves a JPEG to Pillow (`_core.ImageAnalysis.fallback`).
 FALLBACK_REASONS = frozenset(
     {"coding", "cmyk", "precision", "smoothing", "unsupported", "damaged", "disabled"}
 )
-
-_NOT_A_WORD = re.compile(r"[^a-z0-9]+")
-
 
 class ServiceMetrics:
     """The service's metrics, on a registry of their own so that every app has its own."""
@@ -102,7 +92,7 @@ class ServiceMetrics:
         )
         self.refused = Counter(
             "image_insights_images_refused",
-            "Analysis requests refused, by reason (the error body's `error`, as a word)",
+            "Analysis requests refused, by reason (the error answer's stable code)",
             ["reason"],
             registry=self.registry,
         )
@@ -128,23 +118,9 @@ class ServiceMetrics:
         return generate_latest(self.registry)
 
 
-def refusal_reason(body: Any) -> str | None:
-    """'unsupported_image_type' for {"detail": {"error": "Unsupported image type"}}, and
-    'invalid_request' for the 422 list; None for anything that is not a refusal body."""
-    if not isinstance(body, dict):
-        return None
-    detail = body.get("detail")
-    if isinstance(detail, list):
-        return "invalid_request"
-    if isinstance(detail, dict) and isinstance(detail.get("error"), str):
-        reason = _NOT_A_WORD.sub("_", detail["error"].lower()).strip("_")
-        return reason if reason in REFUSAL_REASONS else OTHER
-    return None
-
-
 class MetricsMiddleware:
-    """Counts every request once it is answered, from what the resources left in
-    req.context (cache_hit, upload_bytes) and the response itself."""
+    """Counts every request once it is answered, from what its handling left in its
+    RequestState (cache_hit, upload_bytes, refusal) and the response itself."""
 
     #: The analysis endpoints and the byte source each one receives from.
     _SOURCES = {"/v1/image/analysis": "upload", "/v1/image/analysis/url": "url"}
@@ -152,36 +128,30 @@ class MetricsMiddleware:
     def __init__(self, metrics: ServiceMetrics) -> None:
         self._metrics = metrics
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.metrics_started = time.perf_counter()
-
     def process_response(
-        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+        self, req: Request, resp: falcon.Response, resource: object, succeeded: bool
     ) -> None:
         metrics = self._metrics
         endpoint = _endpoint(req)
         method = req.method if req.method in METHODS else OTHER
         status = str(resp.status_code)
         metrics.requests.labels(endpoint, method, status if status in STATUSES else OTHER).inc()
-        started = req.context.get("metrics_started")
-        if started is not None:
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        state = req.context
+        if state.started:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - state.started)
         source = self._SOURCES.get(endpoint)
         if source is None or req.method != "POST":
             return
-        cache_hit = req.context.get("cache_hit")
-        if cache_hit is not None:
-            metrics.cache_lookups.labels("hit" if cache_hit else "miss").inc()
-        received = req.context.get("upload_bytes")
-        if received:
-            metrics.bytes_received.labels(source).inc(received)
-        if resp.status_code >= 400:
-            reason = refusal_reason(resp.media)
-            if reason is not None:
-                metrics.refused.labels(reason).inc()
+        if state.cache_hit is not None:
+            metrics.cache_lookups.labels("hit" if state.cache_hit else "miss").inc()
+        if state.upload_bytes:
+            metrics.bytes_received.labels(source).inc(state.upload_bytes)
+        if state.refusal is not None:
+            reason = state.refusal if state.refusal in REFUSAL_REASONS else OTHER
+            metrics.refused.labels(reason).inc()
 
 
-def _endpoint(req: falcon.Request) -> str:
+def _endpoint(req: Request) -> str:
     template = req.uri_template
     if template:
         return template
