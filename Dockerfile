@@ -95,5 +95,6 @@ EXPOSE 8080
 # /health on the port the service listens on.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health', timeout=2)"]
-# gunicorn reads ./gunicorn.conf.py (workers, bind, the AVX2 check, wsgi_app).
+# gunicorn reads ./gunicorn.conf.py, which re-exports the package's settings
+# (image_insights.serving.gunicorn_config: workers, bind, the AVX2 check, wsgi_app).
 CMD ["gunicorn"]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from http_helpers import encode, gradient
 from live_server import free_port, wait_until_healthy
+from origin import Origin
 from PIL import Image
 
 import image_insights
@@ -26,11 +27,12 @@ ALL_METRICS = "brightness,median,histogram"
 
 
 def run(
-    *args: str, stdin: bytes = b"", cwd: Path | None = None
+    *args: str, stdin: bytes = b"", cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [str(SCRIPT), *args], input=stdin, capture_output=True, cwd=cwd, timeout=120
-    )
+        [str(SCRIPT), *args], input=stdin, capture_output=True, cwd=cwd, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
     return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
     )
@@ -231,8 +233,8 @@ def test_top_level_help_lists_the_commands() -> None:
 
 
 @pytest.mark.integration
-def test_serve_runs_gunicorn_with_the_project_config(tmp_path: Path) -> None:
-    """From a folder without a gunicorn.conf.py: the checkout's config is found."""
+def test_serve_runs_gunicorn_with_the_package_settings(tmp_path: Path) -> None:
+    """From a folder without a gunicorn.conf.py: the package's own settings module."""
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -244,8 +246,8 @@ def test_serve_runs_gunicorn_with_the_project_config(tmp_path: Path) -> None:
         # The script replaced itself with gunicorn (same process id).
         cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
         assert b"gunicorn" in cmdline and b"--config" in cmdline
-        config = Path(cmdline[cmdline.index(b"--config") + 1].decode())
-        assert config.name == "gunicorn.conf.py" and config.parent != tmp_path
+        config = cmdline[cmdline.index(b"--config") + 1].decode()
+        assert config == "python:image_insights.serving.gunicorn_config"
         text = (tmp_path / "serve.log").read_text()
         assert f"bind=127.0.0.1:{port} workers=1" in text, text
     finally:
@@ -254,6 +256,28 @@ def test_serve_runs_gunicorn_with_the_project_config(tmp_path: Path) -> None:
         log.close()
 
 
-def test_serve_without_a_config_is_a_usage_error(tmp_path: Path) -> None:
+def test_serve_with_a_missing_settings_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run("serve", "--config", str(tmp_path / "absent.py"))
-    assert result.returncode == 2 and "gunicorn.conf.py" in result.stderr
+    assert result.returncode == 2 and "cannot find the gunicorn settings file" in result.stderr
+
+
+@pytest.mark.integration
+def test_a_url_is_downloaded_and_analysed(origin_server: Origin) -> None:
+    """As the service downloads it: allowed by URL_FETCH_ALLOWLIST, vetted otherwise."""
+    url = f"{origin_server.base}/image.png"
+    allowed = run("analyze", url, "--format", "json", "--metrics", ALL_METRICS,
+                  env={"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}"})  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr
+    [record] = json.loads(allowed.stdout)
+    assert record["file"] == url
+    expected = image_insights.analyze(origin_server.png, ALL_METRICS)
+    assert {k: record[k] for k in expected} == expected
+    histogram = run("histogram", url, env={"URL_FETCH_ALLOWLIST": f"127.0.0.1:{origin_server.port}"})
+    assert histogram.returncode == 0 and "average luminance" in histogram.stdout
+
+
+def test_a_private_url_is_refused_as_the_service_refuses_it() -> None:
+    result = run("analyze", "http://127.0.0.1:9/image.png", "http://10.0.0.1/x.jpg")
+    assert result.returncode == 1
+    assert result.stderr.count("URL refused: the URL points to a private or local network") == 2
+    assert "2 of 2 inputs failed" in result.stderr

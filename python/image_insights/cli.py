@@ -1,7 +1,10 @@
-"""The `image-insights` command: analyse files and folders, draw a histogram, run the service.
+"""The `image-insights` command: analyse files, folders and URLs, draw a histogram, run the
+service.
 
 Analysis runs in this process tree through `image_insights.analyze()`, one process per
-usable core; `serve` replaces itself with gunicorn and the project's gunicorn.conf.py.
+usable core; a URL is downloaded first as the service downloads it (fetch.py: the same SSRF
+vetting, deadline and size limit, configured by the same environment variables). `serve`
+replaces itself with gunicorn and the package's gunicorn settings.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Any, BinaryIO, TextIO
 import orjson
 
 from . import __version__
-from .errors import CorruptImage, ImageInsightsError
+from .config import Settings
+from .errors import CorruptImage, DownloadError, ImageInsightsError
+from .fetch import Fetcher, has_http_scheme
 from .pipeline import HISTOGRAM_RANGES, analyze, sniff_format
 from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
 
@@ -27,8 +32,8 @@ from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_met
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 #: A progress bar is drawn for more inputs than this.
 PROGRESS_MIN_INPUTS = 3
-#: Where the service's gunicorn settings live, relative to a development checkout's package.
-GUNICORN_CONFIG = "gunicorn.conf.py"
+#: The service's gunicorn settings, a module of this package (gunicorn's `python:` form).
+GUNICORN_CONFIG = "python:image_insights.serving.gunicorn_config"
 STDIN = "-"
 
 _EXAMPLES = {
@@ -37,6 +42,7 @@ examples:
   image-insights analyze photo.jpg
   image-insights analyze ~/Pictures --metrics brightness,median,histogram --format csv > out.csv
   image-insights analyze a.png b.jpg --edge-mode all --format json
+  image-insights analyze https://example.com/cat.jpg --metrics brightness,colors
   curl -s https://example.com/cat.jpg | image-insights analyze - --format jsonl""",
     "serve": """\
 examples:
@@ -45,6 +51,7 @@ examples:
     "histogram": """\
 examples:
   image-insights histogram photo.jpg
+  image-insights histogram https://example.com/cat.jpg
   cat scan.png | image-insights histogram -""",
 }
 
@@ -54,11 +61,32 @@ examples:
 
 @dataclass(frozen=True)
 class Source:
-    """One thing to analyse: a file path, or standard input's bytes (label "-")."""
+    """One thing to analyse: a file path, an http(s) URL, or standard input's bytes (label
+    "-")."""
 
     label: str
     path: Path | None = None
     data: bytes | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, argument: str) -> Source:
+        """A URL when the argument starts with http:// or https://, else a path."""
+        if has_http_scheme(argument):
+            return cls(argument, url=argument)
+        return cls(argument, path=Path(argument))
+
+    def read(self) -> bytes:
+        """The image's bytes.
+
+        Raises:
+            OSError: a file that cannot be read. DownloadError: a URL that cannot be fetched.
+        """
+        if self.url is not None:
+            return Fetcher(Settings.from_env()).fetch(self.url)
+        if self.path is not None:
+            return self.path.read_bytes()
+        return self.data or b""
 
 
 def _looks_like_image(path: Path) -> bool:
@@ -74,13 +102,16 @@ def collect_sources(
     paths: Sequence[str], stdin: BinaryIO
 ) -> tuple[list[Source], list[tuple[str, str]]]:
     """Files as given, folders searched recursively for JPEG and PNG (by content, whatever
-    the file name), "-" as standard input. Returns the sources and (label, reason) of paths
-    that could not be used."""
+    the file name), http(s) URLs, "-" as standard input. Returns the sources and (label,
+    reason) of paths that could not be used."""
     sources: list[Source] = []
     missing: list[tuple[str, str]] = []
     for raw in paths:
         if raw == STDIN:
             sources.append(Source(STDIN, data=stdin.read()))
+            continue
+        if has_http_scheme(raw):
+            sources.append(Source.of(raw))
             continue
         path = Path(raw)
         if path.is_dir():
@@ -108,8 +139,7 @@ def analyze_source(
 ) -> Outcome:
     """Runs in a pool process: never raises for a bad input, says why instead."""
     try:
-        data = source.data if source.path is None else source.path.read_bytes()
-        return Outcome(source.label, result=analyze(data or b"", metrics, edge_mode))
+        return Outcome(source.label, result=analyze(source.read(), metrics, edge_mode))
     except ImageInsightsError as exc:
         return Outcome(source.label, error=_describe(exc))
     except OSError as exc:
@@ -119,6 +149,10 @@ def analyze_source(
 def _describe(exc: ImageInsightsError) -> str:
     if isinstance(exc, CorruptImage):
         return f"invalid or corrupted image file: {exc.reason}"
+    if isinstance(exc, DownloadError) and exc.url:
+        return f"download from {exc.url} failed: {exc}"
+    if isinstance(exc, DownloadError):
+        return f"URL refused: {exc}"
     return str(exc)
 
 
@@ -299,7 +333,7 @@ def command_histogram(args: argparse.Namespace) -> int:
     if args.file == STDIN:
         source = Source(STDIN, data=sys.stdin.buffer.read())
     else:
-        source = Source(args.file, path=Path(args.file))
+        source = Source.of(args.file)
     outcome = analyze_source(source, ("brightness", "histogram"), None)
     if outcome.result is None:
         print(f"image-insights: {outcome.label}: {outcome.error}", file=sys.stderr)
@@ -332,30 +366,17 @@ def render_histogram(label: str, result: dict[str, Any], glyph: str, width: int 
     return "\n".join(lines) + "\n"
 
 
-def find_gunicorn_config(explicit: str | None = None) -> Path | None:
-    """The service's gunicorn settings: the one given; else the one at the root of the
-    development checkout this package runs from; else ./gunicorn.conf.py (the Docker image
-    keeps it in its working directory)."""
-    if explicit:
-        return Path(explicit)
-    checkout = Path(__file__).resolve().parents[2] / GUNICORN_CONFIG
-    for candidate in (checkout, Path.cwd() / GUNICORN_CONFIG):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def command_serve(args: argparse.Namespace) -> int:
-    config = find_gunicorn_config(args.config)
-    if config is None or not config.is_file():
-        return _usage_error(
-            f"cannot find {GUNICORN_CONFIG}: run from the folder that has it, or pass --config"
-        )
-    # gunicorn.conf.py reads every setting from the environment.
+    config = GUNICORN_CONFIG
+    if args.config:
+        if not Path(args.config).is_file():
+            return _usage_error(f"cannot find the gunicorn settings file {args.config}")
+        config = args.config
+    # The settings read every value from the environment.
     overrides = {"PORT": args.port, "WEB_CONCURRENCY": args.workers, "HOST": args.host}
     environment = dict(os.environ)
     environment.update({k: str(v) for k, v in overrides.items() if v is not None})
-    argv = [sys.executable, "-m", "gunicorn", "--config", str(config)]
+    argv = [sys.executable, "-m", "gunicorn", "--config", config]
     sys.stdout.flush()
     os.execve(sys.executable, argv, environment)
     return EXIT_OK  # not reached: execve replaces this process
@@ -392,12 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     analyze_cmd = command(
-        "analyze", "Analyse image files, folders (searched recursively) or standard input."
+        "analyze", "Analyse image files, folders (searched recursively), URLs or standard input."
     )
     analyze_cmd.add_argument(
         "paths", nargs="+", metavar="PATH",
         help="a JPEG or PNG file, a folder (every JPEG and PNG in it, found by content), "
-        "or - for standard input",
+        "an http(s) URL, or - for standard input",
     )  # fmt: skip
     analyze_cmd.add_argument(
         "--metrics", default="brightness", metavar="LIST",
@@ -416,19 +437,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_cmd.set_defaults(run=command_analyze)
 
-    serve_cmd = command("serve", "Run the HTTP service under gunicorn with the project's settings.")
+    serve_cmd = command("serve", "Run the HTTP service under gunicorn with the package's settings.")
     serve_cmd.add_argument("--port", type=_positive, help="listening port (default: $PORT or 8080)")
     serve_cmd.add_argument(
         "--workers", type=_positive,
         help="worker processes (default: $WEB_CONCURRENCY or one per usable core)",
     )  # fmt: skip
     serve_cmd.add_argument("--host", help="listening address (default: $HOST or 0.0.0.0)")
-    serve_cmd.add_argument("--config", help=f"another {GUNICORN_CONFIG}")
+    serve_cmd.add_argument("--config", help="a gunicorn settings file instead of the package's")
     serve_cmd.set_defaults(run=command_serve)
 
     histogram_cmd = command("histogram", "Draw the luminance histogram of one image as bars.")
     histogram_cmd.add_argument(
-        "file", metavar="FILE", help="a JPEG or PNG file, or - for standard input"
+        "file", metavar="FILE", help="a JPEG or PNG file, an http(s) URL, or - for standard input"
     )
     histogram_cmd.set_defaults(run=command_histogram)
     return parser
