@@ -48,6 +48,7 @@ test-rust:
 test-python: setup
 	scripts/apt-install.sh $(TEST_PACKAGES)
 	$(VENV)/bin/mypy
+	cd python && ../$(VENV)/bin/lint-imports ../pyproject.toml
 	$(PY) -m mypy.stubtest image_insights._core
 	$(PY) -m pytest -q
 	scripts/fuzz.sh $(FUZZ_SECONDS_IN_TEST)

@@ -2,7 +2,7 @@
 the Rust core and of `analyze()` against the NumPy reference, all from this one run.
 
 Nothing here asserts on time: the machine is shared and noisy, so the table reports
-medians and ratios, and says which of issue 2's targets this run met.
+medians and ratios, and says which of the core's speed targets (docs/BENCHMARKS.md) this run met.
 """
 
 from __future__ import annotations

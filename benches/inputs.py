@@ -45,7 +45,7 @@ GENERATED: dict[str, Callable[[], bytes]] = {
 }
 
 
-#: Size of the photo PNG of issue 15's traffic classes.
+#: Size of the photo PNG of the traffic classes.
 PHOTO_PNG_SIZE = (1280, 853)
 
 

@@ -39,7 +39,7 @@ ENV = {"WEB_CONCURRENCY": "1", "CACHE_ENABLED": "false", "ENABLE_DETAILED_LOGGIN
 
 
 def uploads() -> dict[str, bytes]:
-    """The issue's two sizes: the 15 KB 536 x 354 sample and the 3.3 MB 5000 x 3330 one
+    """Two sizes: the 15 KB 536 x 354 sample and the 3.3 MB 5000 x 3330 one
     (../shared/images), or generated stand-ins of the same sizes when absent."""
     small = REAL_PHOTOS_DIR / "sample2-536x354-color.jpg"
     large = REAL_PHOTOS_DIR / "sample3-5000x3330-color-progressive.jpg"

@@ -14,7 +14,7 @@ ROUNDS = {(SMALL_SIZE, FAST): None, (SMALL_SIZE, REFERENCE): None,
 
 
 def core_every_statistic(pixels, width: int, height: int) -> tuple:
-    stats = _core.luminance_stats(pixels, width, height, "RGB")
+    stats = _core.pixel_statistics(pixels, width, height, "RGB")
     edges = [stats.edge_mean(mode) for mode in EDGE_MODES]
     counts = stats.buckets, stats.luma_histogram
     return stats.mean, stats.median, stats.min, stats.max, counts, edges

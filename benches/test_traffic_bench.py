@@ -1,4 +1,4 @@
-"""`analyze()` against the reference pipeline, in process, on issue 15's generated traffic
+"""`analyze()` against the reference pipeline, in process, on the generated traffic
 classes (benches/traffic.py; the real samples among them are in test_pipeline_bench.py).
 The HTTP side of the same classes, with the sharp peer, is load/run_http.py."""
 

@@ -1,4 +1,4 @@
-"""The traffic classes of issue 15: the images users send, made deterministically from one
+"""The traffic classes: the images users send, made deterministically from one
 real photo (../shared/images sample 3 when that folder holds it, a generated photo
 otherwise) and re-encoded the way cameras and sites do, plus the real samples themselves.
 

@@ -35,7 +35,7 @@ def main() -> None:
             theirs = pillow_resize(pixels, layout, target)
             difference = np.abs(ours.astype(np.int16) - theirs)
             a, b = (
-                _core.luminance_stats(image.tobytes(), *target, layout) for image in (ours, theirs)
+                _core.pixel_statistics(image.tobytes(), *target, layout) for image in (ours, theirs)
             )
             bucket = max(
                 abs(x - y) / a.pixel_count * 100 for x, y in zip(a.buckets, b.buckets, strict=True)

@@ -1,4 +1,4 @@
-"""Independent NumPy references for the metrics beyond brightness (issue 6): contrast and
+"""Independent NumPy references for the metrics beyond brightness: contrast and
 percentiles, Laplacian sharpness (via scipy.ndimage), entropy, colorfulness, average,
 dominant and edge colours. Written for clarity, not speed."""
 
@@ -64,15 +64,17 @@ def mean_colour(rgb: np.ndarray, mask: np.ndarray) -> str | None:
     return hex_colour(sums / mask.sum())
 
 
-def edge_colours(rgb: np.ndarray, opaque: np.ndarray) -> list[str | None]:
-    """Left, right, top and bottom strips, full length, of the contract's thickness."""
+def edge_colours(rgb: np.ndarray, opaque: np.ndarray) -> dict[str, str | None]:
+    """Left, right, top and bottom strips by name, full length, of the contract's thickness."""
     h, w = opaque.shape
     ew, eh = max(1, int(w * 0.1)), max(1, int(h * 0.1))
-    sides = []
-    for cols, rows in [(slice(0, ew), slice(None)), (slice(w - ew, w), slice(None)),
-                       (slice(None), slice(0, eh)), (slice(None), slice(h - eh, h))]:  # fmt: skip
-        sides.append(mean_colour(rgb[rows, cols], opaque[rows, cols]))
-    return sides
+    strips = {
+        "left": (slice(None), slice(0, ew)),
+        "right": (slice(None), slice(w - ew, w)),
+        "top": (slice(0, eh), slice(None)),
+        "bottom": (slice(h - eh, h), slice(None)),
+    }
+    return {side: mean_colour(rgb[rows, cols], opaque[rows, cols]) for side, (rows, cols) in strips.items()}
 
 
 def dominant_colours(rgb: np.ndarray, opaque: np.ndarray) -> list[tuple[str, int]]:

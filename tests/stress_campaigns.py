@@ -494,8 +494,8 @@ AMPLIFIER_STATUSES = {
 
 
 def amplifier_images() -> dict[str, bytes]:
-    """The inputs that cost far more than their size (issue 14, item 3), and the valid JPEG
-    whose sampling once killed workers (item 1)."""
+    """The inputs that cost far more than their size , and a valid JPEG whose chroma is
+    sampled more finely than its luma."""
     return {
         "png-2x25000000": _grey_png(2, 25_000_000),
         "png-50000000x1": _grey_png(50_000_000, 1),

@@ -94,7 +94,7 @@ def images(draw: st.DrawFn, max_side: int = 40, width=None, height=None):
     return layout, np.ascontiguousarray(pixels)
 
 
-def assert_matches_reference(stats: _core.LuminanceStats, ref: ReferenceStats) -> None:
+def assert_matches_reference(stats: _core.ImageStatistics, ref: ReferenceStats) -> None:
     assert (stats.width, stats.height) == (ref.width, ref.height)
     assert stats.pixel_count == ref.pixel_count
     assert stats.buckets == ref.buckets
@@ -112,9 +112,9 @@ def assert_matches_reference(stats: _core.LuminanceStats, ref: ReferenceStats) -
         ), mode
 
 
-def core_stats(layout: str, pixels: np.ndarray) -> _core.LuminanceStats:
+def core_stats(layout: str, pixels: np.ndarray) -> _core.ImageStatistics:
     height, width = pixels.shape[:2]
-    return _core.luminance_stats(pixels, width, height, layout)
+    return _core.pixel_statistics(pixels, width, height, layout)
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_boundary_colours_exist_on_every_bucket_edge() -> None:
 
 def test_white_is_in_the_last_bucket_and_black_in_the_first() -> None:
     pixels = np.array([[[255, 255, 255], [0, 0, 0], [255, 255, 255]]], dtype=np.uint8)
-    stats = _core.luminance_stats(pixels, 3, 1, "RGB")
+    stats = _core.pixel_statistics(pixels, 3, 1, "RGB")
     assert stats.buckets == [1] + [0] * 8 + [2]
     assert stats.luma_histogram[255] == 2 and stats.luma_histogram[0] == 1
     assert stats.median == 255.0
@@ -190,21 +190,21 @@ BUFFER_KINDS = {
 
 @pytest.mark.parametrize("kind", BUFFER_KINDS)
 def test_accepts_any_uint8_buffer(kind: str) -> None:
-    stats = _core.luminance_stats(BUFFER_KINDS[kind](), 3, 2, "RGB")
+    stats = _core.pixel_statistics(BUFFER_KINDS[kind](), 3, 2, "RGB")
     assert_matches_reference(stats, reference_stats(RGB_2X3, "RGB"))
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (2, 3, 1)])
 def test_accepts_greyscale_arrays_with_or_without_a_channel_axis(shape) -> None:
     grey = np.array([[0, 100, 200], [50, 150, 250]], dtype=np.uint8)
-    stats = _core.luminance_stats(grey.reshape(shape), 3, 2, "L")
+    stats = _core.pixel_statistics(grey.reshape(shape), 3, 2, "L")
     assert_matches_reference(stats, reference_stats(grey, "L"))
 
 
 def test_reads_numpy_memory_in_place_and_leaves_it_alone() -> None:
     pixels = np.full((4, 5, 4), 9, dtype=np.uint8)
     pixels.setflags(write=False)  # a read-only buffer is enough
-    assert _core.luminance_stats(pixels, 5, 4, "RGBA").mean == pytest.approx(9.0, abs=1e-12)
+    assert _core.pixel_statistics(pixels, 5, 4, "RGBA").mean == pytest.approx(9.0, abs=1e-12)
     assert np.all(pixels == 9)
 
 
@@ -236,11 +236,11 @@ def test_reads_numpy_memory_in_place_and_leaves_it_alone() -> None:
 )  # fmt: skip
 def test_refuses_bad_input_saying_what_was_expected(pixels, width, height, layout, message) -> None:
     with pytest.raises(ValueError, match=message):
-        _core.luminance_stats(pixels, width, height, layout)
+        _core.pixel_statistics(pixels, width, height, layout)
 
 
 def test_unknown_edge_mode_is_a_value_error() -> None:
-    stats = _core.luminance_stats(b"\x10", 1, 1, "L")
+    stats = _core.pixel_statistics(b"\x10", 1, 1, "L")
     with pytest.raises(ValueError, match="left_right"):
         stats.edge_mean("corners")
     with pytest.raises(ValueError, match="left_right"):
@@ -276,7 +276,7 @@ def test_releases_the_gil_while_computing() -> None:
         go.set()
         for _ in range(5):  # the scheduler may not run the spinner during one given call
             before = counter[0]
-            _core.luminance_stats(pixels, 3000, 2000, "RGB")
+            _core.pixel_statistics(pixels, 3000, 2000, "RGB")
             progress.append(counter[0] - before)
             if progress[-1] > 0:
                 break

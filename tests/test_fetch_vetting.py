@@ -124,7 +124,7 @@ def test_unresolvable_host() -> None:
     }
 
 
-# --- the rest of the table -------------------------------------------------------------
+# --- the other refusals of the contract -------------------------------------------------------------
 
 MORE_NOT_PUBLIC = [
     # IPv4: this-network, loopback beyond .1, multicast, broadcast, reserved, protocol

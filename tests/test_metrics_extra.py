@@ -50,7 +50,7 @@ def images(draw: st.DrawFn) -> tuple[np.ndarray, str]:
 def test_core_matches_references(case: tuple[np.ndarray, str]) -> None:
     pixels, layout = case
     h, w = pixels.shape[:2]
-    stats = _core.luminance_stats(pixels, w, h, layout, colors=True, sharpness=True)
+    stats = _core.pixel_statistics(pixels, w, h, layout, colors=True, sharpness=True)
     rgb, opaque = rgb_and_opaque(pixels, layout)
     lum = luminance(rgb)
 
@@ -76,8 +76,8 @@ def test_sharpness_tells_blur_apart() -> None:
     sharp = np.asarray(gradient(64, 64).convert("L"), dtype=np.uint8).copy()
     sharp[::4, :] = 255  # hard lines
     blurred = np.asarray(Image.fromarray(sharp).resize((16, 16)).resize((64, 64), Image.BILINEAR))
-    s_sharp = _core.luminance_stats(sharp, 64, 64, "L", sharpness=True).sharpness
-    s_blur = _core.luminance_stats(np.ascontiguousarray(blurred), 64, 64, "L", sharpness=True).sharpness
+    s_sharp = _core.pixel_statistics(sharp, 64, 64, "L", sharpness=True).sharpness
+    s_blur = _core.pixel_statistics(np.ascontiguousarray(blurred), 64, 64, "L", sharpness=True).sharpness
     assert s_sharp is not None and s_blur is not None and s_sharp > 5 * s_blur
 
 
@@ -85,7 +85,7 @@ def test_large_image_sums_stay_exact() -> None:
     """White and black halves over 3000 x 2000: sums of squares far beyond u64 per row run."""
     pixels = np.zeros((2000, 3000, 3), np.uint8)
     pixels[:, :1500] = 255
-    stats = _core.luminance_stats(pixels, 3000, 2000, "RGB", colors=True, sharpness=True)
+    stats = _core.pixel_statistics(pixels, 3000, 2000, "RGB", colors=True, sharpness=True)
     assert stats.contrast_rms == pytest.approx(127.5, abs=1e-9)
     assert stats.entropy_bits == pytest.approx(1.0, abs=1e-12)
     assert stats.p5 == 0 and stats.p95 == 255
@@ -112,7 +112,7 @@ def test_analyze_fields() -> None:
     assert sum(c["percent"] for c in result["dominant_colors"]) <= 100.5
 
 
-def test_today_response_is_unchanged_without_new_names() -> None:
+def test_the_response_is_unchanged_without_new_names() -> None:
     data = encode(gradient(300, 200), "JPEG")
     result = image_insights.analyze(data, "brightness,median,histogram", "all")
     assert set(result) == {
@@ -129,7 +129,7 @@ def test_transparent_pixels_carry_no_colour() -> None:
     assert result["average_color"] == "#ff0000"
     assert result["dominant_colors"] == [{"color": "#ff0000", "percent": 100.0}]
     assert result["edge_colors"] == {"left": "#ff0000", "right": None}
-    # Luminance keeps today's rule: alpha is ignored, the blue still counts.
+    # Luminance keeps the contract's rule: alpha is ignored, the blue still counts.
     assert result["average_luminance"] == image_insights.analyze(
         encode(image.convert("RGB"), "PNG")
     )["average_luminance"]

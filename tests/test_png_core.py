@@ -1,4 +1,4 @@
-"""The Rust PNG decoder (`_core.decode_png`) against Pillow's decode converted by today's rules
+"""The Rust PNG decoder (`_core.decode_png`) against Pillow's decode converted by the Pillow fallback's rules
 (tests/reference.py): exact pixels for every colour type, bit depth, interlacing, tRNS kind and odd
 size; 16-bit samples against floor(v / 257 + 1/2) computed from the stored samples; and
 typed errors for damaged CRCs, cut files, broken deflate data, bad filter bytes and bombs."""
@@ -30,7 +30,7 @@ def decoded(data: bytes) -> tuple[str, np.ndarray]:
 
 
 def narrowed(samples: np.ndarray) -> np.ndarray:
-    """16-bit samples by today's rule for 16-bit grey, v / 257 + 0.5 truncated."""
+    """16-bit samples by the fallback's rule for 16-bit grey, v / 257 + 0.5 truncated."""
     return np.floor(samples.astype(np.float64) / 257 + 0.5).astype(np.uint8)
 
 
@@ -57,7 +57,7 @@ def expected(case: Case) -> tuple[str, np.ndarray]:
         if case.colour_type in (GREY_ALPHA, RGBA):
             alpha = samples[..., -1]
         if case.colour_type == GREY:
-            # Pillow reads 16-bit grey as I;16: today's rule on it gives the same values.
+            # Pillow reads 16-bit grey as I;16: the fallback's rule on it gives the same values.
             pillow_colour, _ = pillow_pixels(case.data)
             np.testing.assert_array_equal(pillow_colour, colour)
     else:
@@ -134,7 +134,7 @@ def test_every_filter_type_at_every_pixel_width(colour_type: int, depth: int) ->
     np.testing.assert_array_equal(pixels, narrowed(samples) if depth == 16 else samples)
 
 
-def test_16_bit_grey_matches_todays_rule_for_every_level() -> None:
+def test_16_bit_grey_matches_the_fallbacks_rule_for_every_level() -> None:
     """All 65536 levels through Pillow's I;16 and the reference scaling, and through the core."""
     levels = np.arange(65536, dtype=np.uint16).reshape(256, 256)
     data = synthetic.png16(levels)
@@ -201,7 +201,7 @@ def test_the_file_with_every_chunk_decodes() -> None:
      b"prVt", b"ab1c", b"IDAT", b"IEND"],  # fmt: skip
     ids=lambda kind: kind.decode(),
 )
-def test_a_bad_crc_in_any_chunk_names_it_as_today(kind: bytes) -> None:
+def test_a_bad_crc_in_any_chunk_is_named_as_the_fallback_names_it(kind: bytes) -> None:
     damaged = png_files.with_bad_crc(EVERY_CHUNK, kind)
     reason = png_crc_error(damaged)
     assert reason == f"bad CRC in {kind.decode() if kind.isalpha() else 'a'} chunk"

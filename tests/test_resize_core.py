@@ -1,5 +1,5 @@
 """The Rust resize (`_core.resize`: fast_image_resize's Lanczos3, every channel on its own)
-against today's Pillow path (`to_analysis_pixels`: the L or RGB channels resized with
+against the Pillow fallback's path (`to_analysis_pixels`: the L or RGB channels resized with
 Pillow's LANCZOS, the alpha channel resized alone): the same pixels on generated photos of
 many sizes and aspect ratios and on noise, statistics within the contract's DOWNSCALED
 tolerance where the box pre-reduction runs, the target size rule, and memory bounded for
@@ -64,7 +64,7 @@ def _pillow_channels(pixels: np.ndarray, target: tuple[int, int]) -> np.ndarray:
 
 
 def pillow_resize(pixels: np.ndarray, layout: str, target: tuple[int, int]) -> np.ndarray:
-    """Today's pipeline: colour (L or RGB) and alpha resized apart, then merged."""
+    """The Pillow fallback: colour (L or RGB) and alpha resized apart, then merged."""
     if not layout.endswith("A"):
         return _pillow_channels(pixels, target)
     colour = _pillow_channels(pixels[..., :-1], target)
@@ -75,8 +75,8 @@ def pillow_resize(pixels: np.ndarray, layout: str, target: tuple[int, int]) -> n
 def assert_statistics_close(ours: np.ndarray, theirs: np.ndarray, layout: str) -> None:
     """The contract's DOWNSCALED tolerance on the core's statistics of both images."""
     height, width, _ = ours.shape
-    a = _core.luminance_stats(ours.tobytes(), width, height, layout)
-    b = _core.luminance_stats(theirs.tobytes(), width, height, layout)
+    a = _core.pixel_statistics(ours.tobytes(), width, height, layout)
+    b = _core.pixel_statistics(theirs.tobytes(), width, height, layout)
     assert a.mean == pytest.approx(b.mean, abs=DOWNSCALED["luminance"])
     assert a.median == pytest.approx(b.median, abs=DOWNSCALED["median"])
     assert abs(round(a.mean / 255 * 100) - round(b.mean / 255 * 100)) <= DOWNSCALED["score"]
@@ -144,7 +144,7 @@ def test_the_pre_reduction_stays_within_the_downscaled_tolerance(
 @pytest.mark.parametrize("layout", ["LA", "RGBA"])
 def test_colour_and_alpha_are_resampled_independently(layout: str) -> None:
     """RGBA's colour is exactly RGB's resize and its alpha exactly the alpha's resize alone:
-    nothing is premultiplied, as today's pipeline resizes them apart."""
+    nothing is premultiplied, as the Pillow fallback resizes them apart."""
     pixels = photo(1280, 853, layout)
     target = analysis_size(1280, 853)
     together = core_resize(pixels, layout, target)
@@ -187,7 +187,7 @@ def test_bad_arguments_are_value_errors(arguments: tuple, message: str) -> None:
         _core.resize(*arguments)
 
 
-# --- memory for extreme aspect ratios (issue 14, item 3) -------------------------------------
+# --- memory for extreme aspect ratios -------------------------------------
 
 #: Decodes and resizes the PNG at argv[1] to the analysis size, then prints the growth of the
 #: peak RSS (VmHWM) over what it was with the file read and the module imported.

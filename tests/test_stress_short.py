@@ -1,6 +1,6 @@
 """Short versions (a few seconds each) of the load and fault campaigns of scripts/stress.py,
 against real gunicorn on loopback. Bounds are on behaviour, never on speed, except the
-issue's "/health within 1 s" and "answers again within 2 s", checked with wide margins.
+reliability bars "/health within 1 s" and "answers again within 2 s", checked with wide margins.
 Select them with `pytest -m stress`."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_wrk_short(service: LiveServer) -> None:
 def test_slowloris_short(service: LiveServer) -> None:
     figures = campaigns.slowloris_campaign(service, seconds=4, clients=300)
     assert figures["health_failed"] == 0, figures
-    # The issue's bound is 1 s; the short run allows 2 s on this noisy 2-core machine.
+    # The bar is 1 s (docs/RELIABILITY.md); the short run allows 2 s on this noisy 2-core machine.
     assert figures["health_max_s"] < 2.0, figures
     assert figures["uploads"] > 0 and figures["uploads_ok"] == figures["uploads"], figures
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """HTTP benchmark of the service against the sharp peer (benches/peer) and the reference app,
-on issue 15's traffic classes (benches/traffic.py).
+on the traffic classes (benches/traffic.py).
 
 Every server runs on its own free loopback port for the whole run, each with two worker
 processes: the service under the project's gunicorn.conf.py (WEB_CONCURRENCY=2, cache off),
@@ -71,7 +71,7 @@ def _gunicorn(app: str, **env: str) -> Server:
 
 
 #: Every server the runner knows; the first three run by default. `service-dc-off` is the
-#: service without the JPEG DC reader (JPEG_FAST_PATH=false), for issue 8's comparison.
+#: service without the JPEG DC reader (JPEG_FAST_PATH=false), to measure what the reader brings.
 SERVERS: dict[str, Server] = {
     SERVICE: _gunicorn("image_insights.wsgi:app"),
     PEER: Server(["node", "server.js"], {"PEER_WORKERS": "2"}, PEER_DIR),

@@ -12,6 +12,7 @@ say) stays light.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -28,19 +29,29 @@ from .errors import (
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 if TYPE_CHECKING:
-    from ._core import LuminanceStats, __version__, luminance_stats
+    from ._core import ImageStatistics, __version__, pixel_statistics
     from .pipeline import analyze
 
 #: The names loaded on first use, and the module each comes from.
 _LAZY = {
     "analyze": ".pipeline",
-    "LuminanceStats": "._core",
-    "luminance_stats": "._core",
+    "ImageStatistics": "._core",
+    "pixel_statistics": "._core",
     "__version__": "._core",
 }
 
 
+#: Former names, still answered with a DeprecationWarning: the statistics hold colours and
+#: sharpness as well as luminance.
+_RENAMED = {"LuminanceStats": "ImageStatistics", "luminance_stats": "pixel_statistics"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        warnings.warn(
+            f"image_insights.{name} is now image_insights.{_RENAMED[name]}", DeprecationWarning, stacklevel=2
+        )
+        return __getattr__(_RENAMED[name])
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -59,10 +70,10 @@ __all__ = [
     "InternalError",
     "InvalidEdgeMode",
     "InvalidMetrics",
-    "LuminanceStats",
+    "ImageStatistics",
     "VALID_EDGE_MODES",
     "VALID_METRICS",
     "__version__",
     "analyze",
-    "luminance_stats",
+    "pixel_statistics",
 ]

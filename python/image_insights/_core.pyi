@@ -10,7 +10,7 @@ __all__ = [
     "DecodeError",
     "ImageAnalysis",
     "InternalError",
-    "LuminanceStats",
+    "ImageStatistics",
     "MAX_SCANS",
     "PixelLimitError",
     "__version__",
@@ -21,7 +21,7 @@ __all__ = [
     "decode_denominator",
     "decode_jpeg",
     "decode_png",
-    "luminance_stats",
+    "pixel_statistics",
     "resize",
     "sniff",
 ]
@@ -49,7 +49,7 @@ _Layout = Literal["L", "LA", "RGB", "RGBA"]
 _EdgeMode = Literal["left_right", "top_bottom", "all"]
 
 @final
-class LuminanceStats:
+class ImageStatistics:
     """Exact Rec. 709 luminance statistics of one image. Luminance L is 0-255;
     "scaled" values are L x 10000, exact integers."""
 
@@ -105,9 +105,9 @@ class LuminanceStats:
     def opaque_pixel_count(self) -> int | None:
         """Pixels with non-zero alpha (all pixels for layouts without alpha)."""
     @property
-    def edge_colors(self) -> list[str | None] | None:
-        """Average colour of the left, right, top and bottom strips (full length each);
-        None for a strip whose pixels are all transparent."""
+    def edge_colors(self) -> dict[str, str | None] | None:
+        """Average colour of the `left`, `right`, `top` and `bottom` strips (full length
+        each) by name; None for a strip whose pixels are all transparent."""
     @property
     def buckets(self) -> list[int]:
         """Pixel counts of the contract's 10 buckets: i x 25.6 <= L < (i + 1) x 25.6."""
@@ -127,7 +127,7 @@ class LuminanceStats:
             ValueError: for an unknown mode.
         """
 
-def luminance_stats(
+def pixel_statistics(
     pixels: Buffer,
     width: int,
     height: int,
@@ -135,7 +135,7 @@ def luminance_stats(
     *,
     colors: bool = False,
     sharpness: bool = False,
-) -> LuminanceStats:
+) -> ImageStatistics:
     """Computes every luminance statistic of an image, reading `pixels` in place with the
     GIL released; with `colors` also the colour statistics, with `sharpness` the Laplacian's.
 
@@ -255,7 +255,7 @@ class ImageAnalysis:
     def denominator(self) -> int:
         """The DCT scale a JPEG is (or is to be) decoded at; 1 for PNG."""
     @property
-    def stats(self) -> LuminanceStats | None:
+    def stats(self) -> ImageStatistics | None:
         """The statistics; None when `fallback` is set."""
     @property
     def fallback(self) -> str | None:
@@ -282,12 +282,12 @@ def analyze_image(
     call, with the GIL released: the pixel limit is checked from the header before anything
     is decoded; a JPEG is decoded at `decode_denominator`'s scale exactly as libjpeg would;
     an image over 512 px is Lanczos-resized to `analysis_size`; the EXIF orientation is
-    applied; then `luminance_stats`.
+    applied; then `pixel_statistics`.
 
     Arguments:
         data: the encoded image.
         max_pixels: the largest width x height the header may declare.
-        colors, sharpness: as for `luminance_stats` (alpha is kept only with `colors`).
+        colors, sharpness: as for `pixel_statistics` (alpha is kept only with `colors`).
         timeout: seconds the call may take, checked between rows (None: no limit).
         jpeg_reader: off, every JPEG comes back with fallback "disabled".
 
@@ -315,7 +315,7 @@ def analyze_pixels(
     colors: bool = False,
     sharpness: bool = False,
     timeout: float | None = None,
-) -> LuminanceStats:
+) -> ImageStatistics:
     """The rest of `analyze_image` for pixels decoded elsewhere, read in place with the GIL
     released: resized to the analysis size of the stored `source_width` x `source_height`
     when the longer side exceeds 512 px, turned by `orientation`, measured.

@@ -147,7 +147,7 @@ def create_app(
     middleware: list[Any] = [
         RequestContext(settings.detailed_logging),
         MetricsMiddleware(service_metrics),
-        # Echoes the caller's origin (credentials allowed), as the FastAPI service did.
+        # Echoes the caller's origin (credentials allowed), as the contract's CORS row says.
         falcon.CORSMiddleware(
             allow_origins="*", allow_credentials="*", expose_headers=["X-Request-ID"]
         ),
@@ -159,7 +159,7 @@ def create_app(
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     multipart = falcon.media.MultipartFormHandler()
     multipart.parse_options.max_body_part_buffer_size = settings.max_upload_bytes
-    # Falcon stops at 64 parts; the FastAPI service read forms of up to 1000.
+    # Falcon stops at 64 parts by default; forms of up to MAX_FORM_PARTS parts are read.
     multipart.parse_options.max_body_part_count = MAX_FORM_PARTS
     app.req_options.media_handlers.update(
         {falcon.MEDIA_JSON: json_handler, falcon.MEDIA_MULTIPART: multipart}

@@ -52,7 +52,7 @@ def check_core() -> None:
     """Runs the Rust core on a one-pixel white image; raises if it cannot load or is wrong."""
     from . import _core
 
-    stats = _core.luminance_stats(b"\xff\xff\xff", 1, 1, "RGB")
+    stats = _core.pixel_statistics(b"\xff\xff\xff", 1, 1, "RGB")
     if stats.pixel_count != 1 or stats.mean != 255.0:
         raise RuntimeError(f"the Rust core measured a white pixel as {stats.mean}")
 
@@ -292,8 +292,8 @@ class UrlAnalysis(_AnalysisResource):
 def _parse_url_body(
     req: falcon.Request, resp: falcon.Response
 ) -> tuple[str, str | None, str | None]:
-    """The URL endpoint's JSON body (with a Content-Length or chunked), validated as the
-    FastAPI service did (422 shapes)."""
+    """The URL endpoint's JSON body (with a Content-Length or chunked), validated with the
+    contract's 422 shapes."""
     if _is_chunked(req):
         chunked = _ChunkedBody(req, resp, MAX_URL_BODY_BYTES)
         if chunked.broken:

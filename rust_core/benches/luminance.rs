@@ -25,9 +25,27 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("analyze_rgb");
     let variants = [
         ("luminance", Extras::default()),
-        ("sharpness", Extras { colours: false, sharpness: true }),
-        ("colours", Extras { colours: true, sharpness: false }),
-        ("everything", Extras { colours: true, sharpness: true }),
+        (
+            "sharpness",
+            Extras {
+                colours: false,
+                sharpness: true,
+            },
+        ),
+        (
+            "colours",
+            Extras {
+                colours: true,
+                sharpness: false,
+            },
+        ),
+        (
+            "everything",
+            Extras {
+                colours: true,
+                sharpness: true,
+            },
+        ),
     ];
     for (w, h) in [(536, 354), (5000, 3330)] {
         let pixels = synthetic(w, h);

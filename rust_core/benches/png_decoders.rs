@@ -29,14 +29,19 @@ fn png_crate(data: &[u8]) -> usize {
 }
 
 fn zune(data: &[u8], checked: bool) -> usize {
-    let options =
-        DecoderOptions::default().png_set_confirm_crc(checked).inflate_set_confirm_adler(checked);
+    let options = DecoderOptions::default()
+        .png_set_confirm_crc(checked)
+        .inflate_set_confirm_adler(checked);
     let mut decoder = PngDecoder::new_with_options(ZCursor::new(data), options);
     decoder.decode_raw().unwrap().len()
 }
 
 fn core(data: &[u8]) -> usize {
-    _core::png::decode(data, u64::MAX, &Deadline::none()).unwrap().pixels.data.len()
+    _core::png::decode(data, u64::MAX, &Deadline::none())
+        .unwrap()
+        .pixels
+        .data
+        .len()
 }
 
 /// Decodes a PNG, returning the output's length.
@@ -47,8 +52,10 @@ fn bench(c: &mut Criterion) {
         eprintln!("png_decoders: set PNG_BENCH_DIR (scripts/png_bench_inputs.py DIR writes it)");
         return;
     };
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
     files.sort();
     let mut group = c.benchmark_group("png_decode");
     for path in files {

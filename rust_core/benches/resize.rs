@@ -32,7 +32,12 @@ fn bench(c: &mut Criterion) {
         for layout in [Layout::L, Layout::La, Layout::Rgb, Layout::Rgba] {
             let data = synthetic(width, height, layout.channels());
             group.throughput(Throughput::Bytes(data.len() as u64));
-            let image = Pixels { width, height, layout, data };
+            let image = Pixels {
+                width,
+                height,
+                layout,
+                data,
+            };
             let (target_width, target_height) = analysis_size(width, height);
             group.bench_function(format!("{width}x{height}/{layout:?}"), |b| {
                 b.iter(|| resize(&image, target_width, target_height, &Deadline::none()).unwrap())

@@ -5,7 +5,9 @@
 use crate::colour::{ColourAccumulator, ColourSum, DominantColour};
 use crate::edges::{EdgeMode, EdgeSums, Strips};
 use crate::error::CoreError;
-use crate::histogram::{buckets_from_fine, fine_bin, luma_from_fine, BUCKETS, FINE_BINS, LUMA_BINS};
+use crate::histogram::{
+    buckets_from_fine, fine_bin, luma_from_fine, BUCKETS, FINE_BINS, LUMA_BINS,
+};
 use crate::luminance::{scaled_pixel, Layout, SCALE};
 use crate::quantiles::{interpolate, percentile_ranks, RankSelector};
 use crate::sharpness::Laplacian;
@@ -214,7 +216,13 @@ fn sum_values(values: &[u32]) -> u64 {
 const KEEP_VALUES_MAX_PIXELS: usize = 1 << 20;
 
 fn run<const C: usize>(pixels: &[u8], width: usize, height: usize, extras: Extras) -> Analysis {
-    run_with::<C>(pixels, width, height, extras, width * height <= KEEP_VALUES_MAX_PIXELS)
+    run_with::<C>(
+        pixels,
+        width,
+        height,
+        extras,
+        width * height <= KEEP_VALUES_MAX_PIXELS,
+    )
 }
 
 fn run_with<const C: usize>(
@@ -241,7 +249,11 @@ fn run_with<const C: usize>(
         let left = sum_values(&values[..strips.side]);
         let right = sum_values(&values[width - strips.side..]);
         let bands = strips.band_multiplicity(y);
-        let mid = if bands > 0 { sum_values(&values[middle.clone()]) } else { 0 };
+        let mid = if bands > 0 {
+            sum_values(&values[middle.clone()])
+        } else {
+            0
+        };
         edges.add_row(left, right, mid, whole, bands);
         if let Some(colours) = colours.as_mut() {
             colours.add_row::<C>(row, y, &strips);
@@ -255,13 +267,24 @@ fn run_with<const C: usize>(
     let n = (width * height) as u64;
     let (p5_low, p5_high, p5_weight) = percentile_ranks(n, LOW_PERCENTILE);
     let (p95_low, p95_high, p95_weight) = percentile_ranks(n, HIGH_PERCENTILE);
-    let ranks = [0, n - 1, (n - 1) / 2, n / 2, p5_low, p5_high, p95_low, p95_high];
+    let ranks = [
+        0,
+        n - 1,
+        (n - 1) / 2,
+        n / 2,
+        p5_low,
+        p5_high,
+        p95_low,
+        p95_high,
+    ];
     let fine = acc.fine_total();
     let mut selector = RankSelector::new(&fine, n, ranks);
     if keep_values {
         stored.iter().for_each(|&v| selector.observe(v));
     } else {
-        pixels.chunks_exact(C).for_each(|px| selector.observe(scaled_pixel::<C>(px)));
+        pixels
+            .chunks_exact(C)
+            .for_each(|px| selector.observe(scaled_pixel::<C>(px)));
     }
     let [min, max, median_low, median_high, p5a, p5b, p95a, p95b] = selector.finish();
 
@@ -298,7 +321,10 @@ fn run_with<const C: usize>(
 mod tests {
     use super::*;
 
-    const ALL: Extras = Extras { colours: true, sharpness: true };
+    const ALL: Extras = Extras {
+        colours: true,
+        sharpness: true,
+    };
 
     fn grey(width: usize, height: usize, values: &[u8]) -> Analysis {
         assert_eq!(values.len(), width * height);
@@ -310,14 +336,20 @@ mod tests {
         let a = grey(1, 1, &[100]);
         assert_eq!(a.mean(), 100.0);
         assert_eq!(a.median(), 100.0);
-        assert_eq!((a.min(), a.max(), a.p5, a.p95), (100.0, 100.0, 100.0, 100.0));
+        assert_eq!(
+            (a.min(), a.max(), a.p5, a.p95),
+            (100.0, 100.0, 100.0, 100.0)
+        );
         for mode in EdgeMode::ALL_MODES {
             assert_eq!(a.edge_mean(mode), 100.0, "{mode:?}");
         }
         assert_eq!(a.buckets.iter().sum::<u64>(), 1);
         assert_eq!(a.buckets[3], 1); // 76.8 <= 100 < 102.4
         assert_eq!(a.luma_histogram[100], 1);
-        assert_eq!((a.contrast_rms(), a.entropy_bits(), a.sharpness), (0.0, 0.0, Some(0.0)));
+        assert_eq!(
+            (a.contrast_rms(), a.entropy_bits(), a.sharpness),
+            (0.0, 0.0, Some(0.0))
+        );
     }
 
     #[test]
@@ -356,9 +388,15 @@ mod tests {
         let a = grey(w, h, &values);
         assert_eq!(a.edge_mean(EdgeMode::LeftRight), 200.0);
         // top/bottom rows: 4 pixels of 200 and 16 of 100 each.
-        assert_eq!(a.edge_mean(EdgeMode::TopBottom), (4.0 * 200.0 + 16.0 * 100.0) / 20.0);
+        assert_eq!(
+            a.edge_mean(EdgeMode::TopBottom),
+            (4.0 * 200.0 + 16.0 * 100.0) / 20.0
+        );
         // all: 40 side pixels of 200, 32 band pixels of 100.
-        assert_eq!(a.edge_mean(EdgeMode::All), (40.0 * 200.0 + 32.0 * 100.0) / 72.0);
+        assert_eq!(
+            a.edge_mean(EdgeMode::All),
+            (40.0 * 200.0 + 32.0 * 100.0) / 72.0
+        );
     }
 
     #[test]
@@ -385,7 +423,10 @@ mod tests {
         let rgba = [10u8, 20, 30, 0, 40, 50, 60, 255];
         let a = analyze(&rgb, 2, 1, Layout::Rgb, ALL).unwrap();
         let b = analyze(&rgba, 2, 1, Layout::Rgba, ALL).unwrap();
-        assert_eq!((a.sum_scaled, a.median_x2_scaled, a.buckets), (b.sum_scaled, b.median_x2_scaled, b.buckets));
+        assert_eq!(
+            (a.sum_scaled, a.median_x2_scaled, a.buckets),
+            (b.sum_scaled, b.median_x2_scaled, b.buckets)
+        );
         assert_eq!(a.colours.unwrap().opaque_pixels, 2);
         assert_eq!(b.colours.as_ref().unwrap().opaque_pixels, 1);
         assert_eq!(b.colours.unwrap().average, Some([40, 50, 60]));

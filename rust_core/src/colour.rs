@@ -80,9 +80,12 @@ pub struct ColourAccumulator {
     pass_bins: Vec<PassBin>,
     since_fold: u64,
     bins: Vec<ColourSum>,
-    /// Left, right, top, bottom strips (full length, see `edge_colours`).
+    /// The strips of `SIDES`, in its order (full length, see `edge_colours`).
     pub sides: [ColourSum; 4],
 }
+
+/// The names of the edge strips whose average colours are kept, in the order of `sides`.
+pub const SIDES: [&str; 4] = ["left", "right", "top", "bottom"];
 
 impl Default for ColourAccumulator {
     fn default() -> Self {
@@ -202,7 +205,9 @@ impl ColourAccumulator {
     /// joins the first cluster whose seed bin is its neighbour (at most one level away on
     /// every channel), else it seeds a new cluster. Each colour is its cluster's mean.
     pub fn dominant_colours(&self) -> Vec<DominantColour> {
-        let mut order: Vec<usize> = (0..QUANT_BINS).filter(|&i| self.bins[i].count > 0).collect();
+        let mut order: Vec<usize> = (0..QUANT_BINS)
+            .filter(|&i| self.bins[i].count > 0)
+            .collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(self.bins[i].count), i));
         // Cluster index (+1) of each seed bin, so a bin finds "the first cluster whose seed is
         // its neighbour" by looking at its 27 neighbouring bins, not at every cluster.
@@ -225,7 +230,12 @@ impl ColourAccumulator {
         clusters
             .iter()
             .take(MAX_DOMINANT)
-            .filter_map(|sum| sum.mean().map(|rgb| DominantColour { rgb, count: sum.count }))
+            .filter_map(|sum| {
+                sum.mean().map(|rgb| DominantColour {
+                    rgb,
+                    count: sum.count,
+                })
+            })
             .collect()
     }
 }
@@ -257,7 +267,14 @@ mod tests {
 
     #[test]
     fn rounding_ties_to_even() {
-        let cases = [(5, 2, 2), (7, 2, 4), (1, 3, 0), (2, 3, 1), (510, 2, 255), (3, 2, 2)];
+        let cases = [
+            (5, 2, 2),
+            (7, 2, 4),
+            (1, 3, 0),
+            (2, 3, 1),
+            (510, 2, 255),
+            (3, 2, 2),
+        ];
         for (sum, n, expected) in cases {
             assert_eq!(round_half_even(sum, n), expected, "{sum}/{n}");
         }
@@ -293,7 +310,13 @@ mod tests {
         assert_eq!(total.count, 1);
         assert_eq!(total.mean(), Some([255, 0, 0]));
         assert_eq!(acc.sides[1].mean(), None); // the right strip is the transparent pixel
-        assert_eq!(acc.dominant_colours(), vec![DominantColour { rgb: [255, 0, 0], count: 1 }]);
+        assert_eq!(
+            acc.dominant_colours(),
+            vec![DominantColour {
+                rgb: [255, 0, 0],
+                count: 1
+            }]
+        );
     }
 
     #[test]
@@ -323,8 +346,17 @@ mod tests {
         let dominant = acc.dominant_colours();
         assert_eq!(dominant.len(), 2);
         assert_eq!(dominant[0].count, 8);
-        assert_eq!(dominant[0].rgb, [0, 0, round_half_even(5 * 200 + 3 * 215, 8)]);
-        assert_eq!(dominant[1], DominantColour { rgb: [250, 10, 10], count: 2 });
+        assert_eq!(
+            dominant[0].rgb,
+            [0, 0, round_half_even(5 * 200 + 3 * 215, 8)]
+        );
+        assert_eq!(
+            dominant[1],
+            DominantColour {
+                rgb: [250, 10, 10],
+                count: 2
+            }
+        );
     }
 
     #[test]

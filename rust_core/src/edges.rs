@@ -126,7 +126,16 @@ mod tests {
 
     #[test]
     fn thickness() {
-        let cases = [(1, 1), (9, 1), (10, 1), (19, 1), (20, 2), (30, 3), (354, 35), (536, 53)];
+        let cases = [
+            (1, 1),
+            (9, 1),
+            (10, 1),
+            (19, 1),
+            (20, 2),
+            (30, 3),
+            (354, 35),
+            (536, 53),
+        ];
         for (extent, expected) in cases {
             assert_eq!(strip_thickness(extent), expected, "extent {extent}");
         }

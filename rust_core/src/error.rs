@@ -29,7 +29,11 @@ pub enum CoreError {
     },
 
     #[error("JPEG of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")]
-    JpegTooLarge { width: usize, height: usize, max_pixels: u64 },
+    JpegTooLarge {
+        width: usize,
+        height: usize,
+        max_pixels: u64,
+    },
 
     /// A JPEG the DC reader does not read (arithmetic, lossless, 12-bit, CMYK...): decode
     /// it another way.
@@ -56,7 +60,11 @@ pub enum CoreError {
     TooManyScans { limit: usize },
 
     #[error("PNG of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")]
-    PngTooLarge { width: usize, height: usize, max_pixels: u64 },
+    PngTooLarge {
+        width: usize,
+        height: usize,
+        max_pixels: u64,
+    },
 
     /// Bytes that do not decode as a PNG: the reason is short and names what is wrong (the
     /// chunk whose CRC fails, the deflate or filter error, the truncation).
@@ -67,7 +75,7 @@ pub enum CoreError {
     #[error("resize failed: {0}")]
     ResizeFailed(String),
 
-    /// The caller's deadline passed, or it cancelled the work (see `deadline`).
+    /// The caller's deadline passed (see `deadline`).
     #[error("the time allowed for this image ran out")]
     DeadlineExceeded,
 }

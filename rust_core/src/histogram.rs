@@ -24,8 +24,14 @@ pub const LUMA_BINS: usize = 256;
 /// Fine bins per integer luma level.
 const FINE_PER_LUMA: usize = (SCALE / FINE_WIDTH) as usize;
 
-const _: () = assert!(BUCKET_WIDTH % FINE_WIDTH == 0, "fine bins must nest in buckets");
-const _: () = assert!((SCALE / 2) % FINE_WIDTH == 0, "fine bins must nest in luma levels");
+const _: () = assert!(
+    BUCKET_WIDTH % FINE_WIDTH == 0,
+    "fine bins must nest in buckets"
+);
+const _: () = assert!(
+    (SCALE / 2) % FINE_WIDTH == 0,
+    "fine bins must nest in luma levels"
+);
 
 /// Fine bin of a scaled luminance.
 #[inline(always)]
@@ -70,7 +76,16 @@ mod tests {
 
     #[test]
     fn fine_bins_agree_with_buckets_at_every_edge() {
-        let mut probes = vec![0, 1, 4_999, 5_000, MAX_SCALED - 5_001, MAX_SCALED - 5_000, MAX_SCALED - 1, MAX_SCALED];
+        let mut probes = vec![
+            0,
+            1,
+            4_999,
+            5_000,
+            MAX_SCALED - 5_001,
+            MAX_SCALED - 5_000,
+            MAX_SCALED - 1,
+            MAX_SCALED,
+        ];
         for i in 1..BUCKETS as u32 {
             let edge = i * BUCKET_WIDTH;
             probes.extend([edge - 1, edge, edge + 1]);
@@ -101,7 +116,13 @@ mod tests {
 
     #[test]
     fn luma_rounds_halves_up() {
-        let cases = [(0, 0), (4_999, 0), (5_000, 1), (14_999, 1), (MAX_SCALED, 255)];
+        let cases = [
+            (0, 0),
+            (4_999, 0),
+            (5_000, 1),
+            (14_999, 1),
+            (MAX_SCALED, 255),
+        ];
         for (v, bin) in cases {
             assert_eq!(luma_bin(v), bin, "scaled value {v}");
         }

@@ -70,14 +70,6 @@ pub fn scaled_pixel<const C: usize>(px: &[u8]) -> u32 {
     }
 }
 
-/// Sum of the scaled luminance of a run of pixels, with no other bookkeeping.
-pub fn scaled_sum<const C: usize>(pixels: &[u8]) -> u64 {
-    pixels
-        .chunks_exact(C)
-        .map(|px| scaled_pixel::<C>(px) as u64)
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,7 +90,7 @@ mod tests {
             (tiff(&[(0x0112, 3, 1, [0, 0, 0, 0])]), 1), // 0
             (tiff(&[(0x0112, 3, 1, [255, 255, 0, 0])]), 1), // 65535
             (tiff(&[(0x0112, 3, 1_000_000_000, [0, 0, 0, 16])]), 1), // values past the end
-            (tiff(&[(0x8769, 4, 1, [0, 0, 0, 8])]), 1),      // an IFD pointing at itself
+            (tiff(&[(0x8769, 4, 1, [0, 0, 0, 8])]), 1), // an IFD pointing at itself
             (b"MM\x00\x2a\xff\xff\xff\xf0".to_vec(), 1),
             ((0..=255u8).cycle().take(1024).collect(), 1),
         ];

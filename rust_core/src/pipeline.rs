@@ -159,7 +159,10 @@ pub enum Outcome {
         timings: Timings,
     },
     /// Decode it another way at `facts.denominator`, then call `analyze_pixels`.
-    Fallback { facts: Facts, reason: FallbackReason },
+    Fallback {
+        facts: Facts,
+        reason: FallbackReason,
+    },
 }
 
 /// The denominator of the smallest of the scales 1/8, 1/4, 1/2 whose longer side is at
@@ -195,7 +198,9 @@ fn check_size(width: usize, height: usize, max_pixels: u64) -> Result<(), CoreEr
         return Err(CoreError::ImageTooLarge { pixels, max_pixels });
     }
     if pixels == 0 {
-        return Err(CoreError::Corrupt(format!("image declares a size of {width}x{height}")));
+        return Err(CoreError::Corrupt(format!(
+            "image declares a size of {width}x{height}"
+        )));
     }
     Ok(())
 }
@@ -206,7 +211,9 @@ fn analyze_jpeg(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
     let (width, height) = (survey.width, survey.height);
     check_size(width, height, options.max_pixels)?;
     if survey.scans > jpeg::MAX_SCANS {
-        return Err(CoreError::TooManyScans { limit: jpeg::MAX_SCANS });
+        return Err(CoreError::TooManyScans {
+            limit: jpeg::MAX_SCANS,
+        });
     }
     let facts = Facts {
         format: Format::Jpeg,
@@ -261,19 +268,23 @@ fn analyze_jpeg(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
 
 fn analyze_png(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
     let started = Instant::now();
-    let decoded = png::decode(data, options.max_pixels, &options.deadline).map_err(|err| match err {
-        CoreError::PngTooLarge {
-            width,
-            height,
-            max_pixels,
-        } => CoreError::ImageTooLarge {
-            pixels: width as u64 * height as u64,
-            max_pixels,
-        },
-        CoreError::PngMalformed(reason) => CoreError::Corrupt(reason),
-        other => other,
-    })?;
-    let exif = decoded.exif.as_deref().map(|raw| raw.strip_prefix(b"Exif\0\0").unwrap_or(raw));
+    let decoded =
+        png::decode(data, options.max_pixels, &options.deadline).map_err(|err| match err {
+            CoreError::PngTooLarge {
+                width,
+                height,
+                max_pixels,
+            } => CoreError::ImageTooLarge {
+                pixels: width as u64 * height as u64,
+                max_pixels,
+            },
+            CoreError::PngMalformed(reason) => CoreError::Corrupt(reason),
+            other => other,
+        })?;
+    let exif = decoded
+        .exif
+        .as_deref()
+        .map(|raw| raw.strip_prefix(b"Exif\0\0").unwrap_or(raw));
     let facts = Facts {
         format: Format::Png,
         width: decoded.pixels.width,
@@ -393,13 +404,13 @@ mod tests {
         let cases = [
             ((536, 354), 1),
             ((512, 512), 1),
-            ((800, 533), 1),    // 1/2 gives 400 < 416
-            ((831, 512), 2),    // 1/2 gives exactly 416
-            ((1200, 800), 2),   // 1/4 gives 300
+            ((800, 533), 1),  // 1/2 gives 400 < 416
+            ((831, 512), 2),  // 1/2 gives exactly 416
+            ((1200, 800), 2), // 1/4 gives 300
             ((1660, 1024), 2),
             ((1661, 1024), 4),
             ((1920, 1280), 4),
-            ((3000, 2000), 4),  // 1/8 gives 375
+            ((3000, 2000), 4), // 1/8 gives 375
             ((3320, 2048), 4),
             ((3321, 2048), 8),
             ((4032, 2688), 8),
@@ -429,6 +440,9 @@ mod tests {
             data: vec![1, 2, 3, 4, 5, 6, 7, 8],
         };
         let rgb = without_alpha(rgba);
-        assert_eq!((rgb.layout, rgb.data), (Layout::Rgb, vec![1, 2, 3, 5, 6, 7]));
+        assert_eq!(
+            (rgb.layout, rgb.data),
+            (Layout::Rgb, vec![1, 2, 3, 5, 6, 7])
+        );
     }
 }

@@ -62,10 +62,16 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
     let chunks = scan_chunks(data)?;
     let (width, height) = (chunks.header.width as usize, chunks.header.height as usize);
     if width == 0 || height == 0 {
-        return Err(malformed(format!("image declares a size of {width}x{height}")));
+        return Err(malformed(format!(
+            "image declares a size of {width}x{height}"
+        )));
     }
     if chunks.header.width as u64 * chunks.header.height as u64 > max_pixels {
-        return Err(CoreError::PngTooLarge { width, height, max_pixels });
+        return Err(CoreError::PngTooLarge {
+            width,
+            height,
+            max_pixels,
+        });
     }
     match chunks.image_data {
         ImageData::Missing if chunks.reached_iend => return Err(malformed("no IDAT chunk")),
@@ -127,8 +133,9 @@ fn scan_chunks(data: &[u8]) -> Result<Chunks<'_>, CoreError> {
     while let Some(head) = data.get(offset..offset + 8) {
         let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let kind: [u8; 4] = [head[4], head[5], head[6], head[7]];
-        let Some(end) =
-            (offset + CHUNK_OVERHEAD).checked_add(length).filter(|&end| end <= data.len())
+        let Some(end) = (offset + CHUNK_OVERHEAD)
+            .checked_add(length)
+            .filter(|&end| end <= data.len())
         else {
             break;
         };
@@ -166,7 +173,13 @@ fn scan_chunks(data: &[u8]) -> Result<Chunks<'_>, CoreError> {
         offset = end;
     }
     let header = header.ok_or_else(|| malformed("truncated before the end of IHDR"))?;
-    Ok(Chunks { header, image_data, reached_iend, exif, iccp })
+    Ok(Chunks {
+        header,
+        image_data,
+        reached_iend,
+        exif,
+        iccp,
+    })
 }
 
 /// The chunk type as text, as `check_png_crcs` names it: letters only, else "a".
@@ -221,8 +234,10 @@ fn raw_row_bytes(header: &Header) -> usize {
 /// into an error for this file instead of unwinding into the caller. (Fuzzing still sees such
 /// panics: libFuzzer's hook aborts before any unwinding.)
 fn decode_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixels, CoreError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_pixels(data, header, deadline)))
-        .unwrap_or_else(|_| Err(malformed("the PNG decoder failed on this file")))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_pixels(data, header, deadline)
+    }))
+    .unwrap_or_else(|_| Err(malformed("the PNG decoder failed on this file")))
 }
 
 fn read_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixels, CoreError> {
@@ -236,7 +251,10 @@ fn read_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixe
     let mut decoder = Decoder::new_with_options(Cursor::new(data), options);
     let row_budget = raw_row_bytes(header).saturating_mul(2);
     decoder.set_limits(Limits {
-        bytes: data.len().saturating_add(row_budget).saturating_add(DECODER_SLACK_BYTES),
+        bytes: data
+            .len()
+            .saturating_add(row_budget)
+            .saturating_add(DECODER_SLACK_BYTES),
     });
     decoder.set_transformations(Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(decode_error)?;
@@ -259,15 +277,26 @@ fn read_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixe
         BitDepth::Sixteen => true,
         _ => return Err(malformed("sub-byte samples left unexpanded")),
     };
-    let stride =
-        width.checked_mul(layout.channels()).ok_or(CoreError::TooLarge { width, height })?;
-    let size = stride.checked_mul(height).ok_or(CoreError::TooLarge { width, height })?;
+    let stride = width
+        .checked_mul(layout.channels())
+        .ok_or(CoreError::TooLarge { width, height })?;
+    let size = stride
+        .checked_mul(height)
+        .ok_or(CoreError::TooLarge { width, height })?;
     let mut out = vec![0u8; size];
     // One decoded row as the crate hands it (16-bit: twice the output's bytes), unless 8-bit
     // rows go straight into the output.
     let line_bytes = if wide { stride * 2 } else { stride };
-    let mut line = if wide || interlaced { vec![0u8; line_bytes] } else { Vec::new() };
-    let mut narrow_line = if wide && interlaced { vec![0u8; stride] } else { Vec::new() };
+    let mut line = if wide || interlaced {
+        vec![0u8; line_bytes]
+    } else {
+        Vec::new()
+    };
+    let mut narrow_line = if wide && interlaced {
+        vec![0u8; stride]
+    } else {
+        Vec::new()
+    };
 
     let mut rows = 0usize;
     if interlaced {
@@ -303,7 +332,12 @@ fn read_pixels(data: &[u8], header: &Header, deadline: &Deadline) -> Result<Pixe
         }
     }
     deadline.check()?;
-    Ok(Pixels { width, height, layout, data: out })
+    Ok(Pixels {
+        width,
+        height,
+        layout,
+        data: out,
+    })
 }
 
 /// Reads the next row of the image into `buffer`; the image ending first is an error.
@@ -325,7 +359,11 @@ fn adam7_rows(width: u32, height: u32) -> impl Iterator<Item = (u8, u32, u32)> {
     let count = |size: u32, (first, step): (u32, u32)| size.saturating_sub(first).div_ceil(step);
     (0..7).flat_map(move |pass| {
         let samples = count(width, ADAM7_COLUMNS[pass]);
-        let lines = if samples == 0 { 0 } else { count(height, ADAM7_ROWS[pass]) };
+        let lines = if samples == 0 {
+            0
+        } else {
+            count(height, ADAM7_ROWS[pass])
+        };
         (0..lines).map(move |line| (pass as u8 + 1, line, samples))
     })
 }
@@ -387,8 +425,11 @@ mod tests {
     /// A zlib stream of stored (uncompressed) deflate blocks, with its Adler-32.
     fn zlib_stored(raw: &[u8]) -> Vec<u8> {
         let mut out = vec![0x78, 0x01];
-        let blocks: Vec<&[u8]> =
-            if raw.is_empty() { vec![&[]] } else { raw.chunks(65535).collect() };
+        let blocks: Vec<&[u8]> = if raw.is_empty() {
+            vec![&[]]
+        } else {
+            raw.chunks(65535).collect()
+        };
         for (i, block) in blocks.iter().enumerate() {
             out.push(u8::from(i + 1 == blocks.len()));
             out.extend_from_slice(&(block.len() as u16).to_le_bytes());
@@ -452,13 +493,37 @@ mod tests {
     fn decodes_by_the_conversion_rules() {
         let cases: Vec<Case> = vec![
             // 8-bit grey stays grey.
-            (ihdr(3, 1, 8, 0, 0), vec![], vec![0, 0, 128, 255], Layout::L, vec![0, 128, 255]),
+            (
+                ihdr(3, 1, 8, 0, 0),
+                vec![],
+                vec![0, 0, 128, 255],
+                Layout::L,
+                vec![0, 128, 255],
+            ),
             // 1-bit grey: x 255.
-            (ihdr(3, 1, 1, 0, 0), vec![], vec![0, 0b1010_0000], Layout::L, vec![255, 0, 255]),
+            (
+                ihdr(3, 1, 1, 0, 0),
+                vec![],
+                vec![0, 0b1010_0000],
+                Layout::L,
+                vec![255, 0, 255],
+            ),
             // 2-bit grey: x 85.
-            (ihdr(4, 1, 2, 0, 0), vec![], vec![0, 0b00_01_10_11], Layout::L, vec![0, 85, 170, 255]),
+            (
+                ihdr(4, 1, 2, 0, 0),
+                vec![],
+                vec![0, 0b00_01_10_11],
+                Layout::L,
+                vec![0, 85, 170, 255],
+            ),
             // 4-bit grey: x 17.
-            (ihdr(2, 1, 4, 0, 0), vec![], vec![0, 0x1f], Layout::L, vec![17, 255]),
+            (
+                ihdr(2, 1, 4, 0, 0),
+                vec![],
+                vec![0, 0x1f],
+                Layout::L,
+                vec![17, 255],
+            ),
             // 16-bit grey: rounded, 385 -> 1, 386 -> 2, 65535 -> 255.
             (
                 ihdr(3, 1, 16, 0, 0),
@@ -494,7 +559,10 @@ mod tests {
             // Palette with tRNS -> RGBA, entries past tRNS opaque.
             (
                 ihdr(2, 1, 8, 3, 0),
-                vec![chunk(b"PLTE", &[10, 20, 30, 40, 50, 60]), chunk(b"tRNS", &[9])],
+                vec![
+                    chunk(b"PLTE", &[10, 20, 30, 40, 50, 60]),
+                    chunk(b"tRNS", &[9]),
+                ],
                 vec![0, 1, 0],
                 Layout::Rgba,
                 vec![40, 50, 60, 255, 10, 20, 30, 9],
@@ -529,8 +597,14 @@ mod tests {
             (SIGNATURE.to_vec(), "truncated"),
             (bad_idat_crc, "bad CRC in IDAT chunk"),
             (bad_ihdr_crc, "bad CRC in IHDR chunk"),
-            (png_file(ihdr(2, 2, 8, 0, 0), &[], &[0, 1, 2]), "not have enough data"),
-            (png_file(ihdr(2, 2, 8, 0, 0), &[], &[9, 1, 2, 0, 3, 4]), "ilter"),
+            (
+                png_file(ihdr(2, 2, 8, 0, 0), &[], &[0, 1, 2]),
+                "not have enough data",
+            ),
+            (
+                png_file(ihdr(2, 2, 8, 0, 0), &[], &[9, 1, 2, 0, 3, 4]),
+                "ilter",
+            ),
             (png_file(ihdr(0, 2, 8, 0, 0), &[], &[]), "0x2"),
             // Found by fuzzing: a palette of 16 entries and one byte.
             (
@@ -556,7 +630,11 @@ mod tests {
         let bomb = png_file(ihdr(30_000, 30_000, 8, 2, 0), &[], &[]);
         assert_eq!(
             decode(&bomb, 50_000_000, &Deadline::none()),
-            Err(CoreError::PngTooLarge { width: 30_000, height: 30_000, max_pixels: 50_000_000 })
+            Err(CoreError::PngTooLarge {
+                width: 30_000,
+                height: 30_000,
+                max_pixels: 50_000_000
+            })
         );
     }
 
@@ -568,13 +646,20 @@ mod tests {
         let mut huge = b"big\0\0".to_vec();
         huge.extend(zlib_stored(&vec![0u8; MAX_ICC_BYTES + 1]));
         let raw = [0, 5];
-        let with =
-            png_file(ihdr(1, 1, 8, 0, 0), &[chunk(b"eXIf", b"MM\0*"), chunk(b"iCCP", &iccp)], &raw);
+        let with = png_file(
+            ihdr(1, 1, 8, 0, 0),
+            &[chunk(b"eXIf", b"MM\0*"), chunk(b"iCCP", &iccp)],
+            &raw,
+        );
         let decoded = decode_all(&with).unwrap();
         assert_eq!(decoded.exif.as_deref(), Some(&b"MM\0*"[..]));
         assert_eq!(decoded.icc, Some(profile));
-        let too_big =
-            decode_all(&png_file(ihdr(1, 1, 8, 0, 0), &[chunk(b"iCCP", &huge)], &raw)).unwrap();
+        let too_big = decode_all(&png_file(
+            ihdr(1, 1, 8, 0, 0),
+            &[chunk(b"iCCP", &huge)],
+            &raw,
+        ))
+        .unwrap();
         assert_eq!((too_big.icc, too_big.pixels.data), (None, vec![5]));
     }
 
@@ -589,8 +674,12 @@ mod tests {
 
     #[test]
     fn an_animated_png_gives_its_default_image() {
-        let actl =
-            |frames: u32| chunk(b"acTL", &[frames.to_be_bytes(), 0u32.to_be_bytes()].concat());
+        let actl = |frames: u32| {
+            chunk(
+                b"acTL",
+                &[frames.to_be_bytes(), 0u32.to_be_bytes()].concat(),
+            )
+        };
         let mut fdat = 2u32.to_be_bytes().to_vec();
         fdat.extend(zlib_stored(&[0, 99, 99]));
         let later_frame = [fctl(1, 2, 1), chunk(b"fdAT", &fdat)].concat();
@@ -602,12 +691,17 @@ mod tests {
             // IDAT is a default image outside the animation.
             (vec![actl(1)], Ok(vec![10, 20])),
             // A first frame smaller than the canvas cannot be the default image.
-            (vec![actl(2), fctl(0, 1, 1)], Err("Sub frame is out-of-bounds")),
+            (
+                vec![actl(2), fctl(0, 1, 1)],
+                Err("Sub frame is out-of-bounds"),
+            ),
         ];
         for (before, outcome) in cases {
             let mut data = SIGNATURE.to_vec();
             data.extend(ihdr(2, 1, 8, 0, 0));
-            before.iter().for_each(|extra| data.extend_from_slice(extra));
+            before
+                .iter()
+                .for_each(|extra| data.extend_from_slice(extra));
             data.extend(chunk(b"IDAT", &zlib_stored(&[0, 10, 20])));
             data.extend_from_slice(&later_frame);
             data.extend(chunk(b"IEND", b""));

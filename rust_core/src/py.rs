@@ -12,10 +12,10 @@ use pyo3::buffer::PyBuffer;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::analysis::{analyze, Analysis, Extras};
-use crate::colour::hex;
+use crate::colour::{hex, SIDES};
 use crate::deadline::Deadline;
 use crate::edges::EdgeMode;
 use crate::error::CoreError;
@@ -78,10 +78,7 @@ impl From<CoreError> for PyErr {
 }
 
 /// Runs `work` without the GIL; its panics come back as `InternalError`.
-fn run<T: Send>(
-    py: Python<'_>,
-    work: impl FnOnce() -> Result<T, CoreError> + Send,
-) -> PyResult<T> {
+fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
         Ok(result) => result.map_err(PyErr::from),
         Err(payload) => {
@@ -90,7 +87,9 @@ fn run<T: Send>(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic".to_owned());
-            Err(InternalError::new_err(format!("internal error in the core: {what}")))
+            Err(InternalError::new_err(format!(
+                "internal error in the core: {what}"
+            )))
         }
     }
 }
@@ -106,11 +105,11 @@ fn deadline(timeout: Option<f64>) -> PyResult<Deadline> {
 }
 
 /// Luminance statistics of one image (see `_core.pyi`).
-#[pyclass(frozen, module = "image_insights._core", name = "LuminanceStats")]
-pub struct PyLuminanceStats(Analysis);
+#[pyclass(frozen, module = "image_insights._core", name = "ImageStatistics")]
+pub struct PyImageStatistics(Analysis);
 
 #[pymethods]
-impl PyLuminanceStats {
+impl PyImageStatistics {
     #[getter]
     fn width(&self) -> usize {
         self.0.width
@@ -179,17 +178,29 @@ impl PyLuminanceStats {
     #[getter]
     fn dominant_colors(&self) -> Option<Vec<(String, u64)>> {
         let colours = self.0.colours.as_ref()?;
-        Some(colours.dominant.iter().map(|d| (hex(d.rgb), d.count)).collect())
+        Some(
+            colours
+                .dominant
+                .iter()
+                .map(|d| (hex(d.rgb), d.count))
+                .collect(),
+        )
     }
     #[getter]
     fn opaque_pixel_count(&self) -> Option<u64> {
         self.0.colours.as_ref().map(|c| c.opaque_pixels)
     }
-    /// Average colour of the left, right, top and bottom strips (None: all transparent).
+    /// Average colour of each edge strip by side name (None: all transparent).
     #[getter]
-    fn edge_colors(&self) -> Option<Vec<Option<String>>> {
-        let colours = self.0.colours.as_ref()?;
-        Some(colours.sides.iter().map(|side| side.map(hex)).collect())
+    fn edge_colors<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(colours) = self.0.colours.as_ref() else {
+            return Ok(None);
+        };
+        let sides = PyDict::new(py);
+        for (name, colour) in SIDES.iter().zip(colours.sides) {
+            sides.set_item(name, colour.map(hex))?;
+        }
+        Ok(Some(sides))
     }
     #[getter]
     fn buckets(&self) -> Vec<u64> {
@@ -212,7 +223,7 @@ impl PyLuminanceStats {
 
     fn __repr__(&self) -> String {
         format!(
-            "LuminanceStats(width={}, height={}, mean={:.4}, median={:.4})",
+            "ImageStatistics(width={}, height={}, mean={:.4}, median={:.4})",
             self.0.width,
             self.0.height,
             self.0.mean(),
@@ -268,7 +279,7 @@ fn contiguous_bytes(py: Python<'_>, pixels: &Bound<'_, PyAny>) -> PyResult<PyBuf
 /// and sharpness statistics when asked.
 #[pyfunction]
 #[pyo3(signature = (pixels, width, height, layout, *, colors = false, sharpness = false))]
-fn luminance_stats(
+fn pixel_statistics(
     py: Python<'_>,
     pixels: &Bound<'_, PyAny>,
     width: usize,
@@ -276,7 +287,7 @@ fn luminance_stats(
     layout: &str,
     colors: bool,
     sharpness: bool,
-) -> PyResult<PyLuminanceStats> {
+) -> PyResult<PyImageStatistics> {
     let layout = Layout::parse(layout)?;
     let buffer = contiguous_bytes(py, pixels)?;
     check_shape(buffer.shape(), width, height, layout.channels())?;
@@ -284,17 +295,20 @@ fn luminance_stats(
     // exporter pinned) by `buffer` until this function returns.
     let bytes =
         unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
-    let extras = Extras { colours: colors, sharpness };
+    let extras = Extras {
+        colours: colors,
+        sharpness,
+    };
     let analysis = run(py, || analyze(bytes, width, height, layout, extras))?;
     drop(buffer);
-    Ok(PyLuminanceStats(analysis))
+    Ok(PyImageStatistics(analysis))
 }
 
 /// What `analyze_image` made of an image (see `_core.pyi`).
 #[pyclass(frozen, module = "image_insights._core", name = "ImageAnalysis")]
 pub struct PyImageAnalysis {
     facts: pipeline::Facts,
-    stats: Option<Py<PyLuminanceStats>>,
+    stats: Option<Py<PyImageStatistics>>,
     fallback: Option<&'static str>,
     timings: pipeline::Timings,
 }
@@ -322,7 +336,7 @@ impl PyImageAnalysis {
         self.facts.denominator
     }
     #[getter]
-    fn stats(&self, py: Python<'_>) -> Option<Py<PyLuminanceStats>> {
+    fn stats(&self, py: Python<'_>) -> Option<Py<PyImageStatistics>> {
         self.stats.as_ref().map(|stats| stats.clone_ref(py))
     }
     #[getter]
@@ -379,7 +393,7 @@ fn analyze_image(
             timings,
         } => PyImageAnalysis {
             facts,
-            stats: Some(Py::new(py, PyLuminanceStats(analysis))?),
+            stats: Some(Py::new(py, PyImageStatistics(analysis))?),
             fallback: None,
             timings,
         },
@@ -408,7 +422,7 @@ fn analyze_pixels(
     colors: bool,
     sharpness: bool,
     timeout: Option<f64>,
-) -> PyResult<PyLuminanceStats> {
+) -> PyResult<PyImageStatistics> {
     let layout = Layout::parse(layout)?;
     let buffer = contiguous_bytes(py, pixels)?;
     check_shape(buffer.shape(), width, height, layout.channels())?;
@@ -435,7 +449,7 @@ fn analyze_pixels(
         )
     })?;
     drop(buffer);
-    Ok(PyLuminanceStats(analysis))
+    Ok(PyImageStatistics(analysis))
 }
 
 /// The format whose signature `head` starts with (see `_core.pyi`).
@@ -485,7 +499,9 @@ fn decode_png<'py>(
     data: &[u8],
     max_pixels: u64,
 ) -> PyResult<(usize, usize, &'static str, Bound<'py, PyBytes>)> {
-    let decoded = run(py, || crate::png::decode(data, max_pixels, &Deadline::none()))?;
+    let decoded = run(py, || {
+        crate::png::decode(data, max_pixels, &Deadline::none())
+    })?;
     let image = decoded.pixels;
     let pixels = PyBytes::new(py, &image.data);
     Ok((image.width, image.height, layout_name(image.layout), pixels))
@@ -538,11 +554,11 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PixelLimitError", py.get_type::<PixelLimitError>())?;
     m.add("DeadlineExceeded", py.get_type::<DeadlineExceeded>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
-    m.add_class::<PyLuminanceStats>()?;
+    m.add_class::<PyImageStatistics>()?;
     m.add_class::<PyImageAnalysis>()?;
     m.add_function(wrap_pyfunction!(analyze_image, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_pixels, m)?)?;
-    m.add_function(wrap_pyfunction!(luminance_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(pixel_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(sniff, m)?)?;
     m.add_function(wrap_pyfunction!(decode_denominator, m)?)?;
     m.add_function(wrap_pyfunction!(analysis_size, m)?)?;

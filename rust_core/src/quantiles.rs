@@ -40,7 +40,13 @@ impl<const K: usize> RankSelector<K> {
             rank_in_bin[i] = inside;
         }
         let counts = vec![[0u32; SUB_BINS]; slot_bins.len()];
-        Self { slot_of_rank, rank_in_bin, slot_bins, slot_of_bin, counts }
+        Self {
+            slot_of_rank,
+            rank_in_bin,
+            slot_bins,
+            slot_of_bin,
+            counts,
+        }
     }
 
     /// Counts one value of the second pass (values outside the wanted bins are ignored).
@@ -57,7 +63,11 @@ impl<const K: usize> RankSelector<K> {
     pub fn finish(self) -> [u32; K] {
         std::array::from_fn(|i| {
             let slot = self.slot_of_rank[i];
-            nth_in_bin(self.slot_bins[slot], &self.counts[slot], self.rank_in_bin[i])
+            nth_in_bin(
+                self.slot_bins[slot],
+                &self.counts[slot],
+                self.rank_in_bin[i],
+            )
         })
     }
 }

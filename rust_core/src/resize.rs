@@ -89,7 +89,12 @@ pub fn resize_bytes(
     (width, height): (usize, usize),
     deadline: &Deadline,
 ) -> Result<Pixels, CoreError> {
-    let source = Source { data, width: source_width, height: source_height, layout };
+    let source = Source {
+        data,
+        width: source_width,
+        height: source_height,
+        layout,
+    };
     resize_source(source, width, height, deadline)
 }
 
@@ -104,7 +109,12 @@ struct Source<'a> {
 
 impl<'a> Source<'a> {
     fn of(image: &'a Pixels) -> Self {
-        Source { data: &image.data, width: image.width, height: image.height, layout: image.layout }
+        Source {
+            data: &image.data,
+            width: image.width,
+            height: image.height,
+            layout: image.layout,
+        }
     }
 
     fn stride(&self) -> usize {
@@ -125,7 +135,12 @@ fn resize_source(
     let target_width = side_u32(width, width, height)?;
     let target_height = side_u32(height, width, height)?;
     if (width, height) == (image.width, image.height) {
-        return Ok(Pixels { width, height, layout: image.layout, data: image.data.to_vec() });
+        return Ok(Pixels {
+            width,
+            height,
+            layout: image.layout,
+            data: image.data.to_vec(),
+        });
     }
     let factor_x = box_factor(image.width, width);
     let factor_y = box_factor(image.height, height);
@@ -147,8 +162,10 @@ fn resize_source(
     .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
     // The crop keeps the exact extent of the source in pre-reduced pixels (a last, partial
     // block is a fraction of one).
-    let (crop_width, crop_height) =
-        (image.width as f64 / factor_x as f64, image.height as f64 / factor_y as f64);
+    let (crop_width, crop_height) = (
+        image.width as f64 / factor_x as f64,
+        image.height as f64 / factor_y as f64,
+    );
     let lanczos = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(false);
@@ -164,7 +181,11 @@ fn resize_source(
         let mut rows = Image::new(target_width, source_view.height(), pixel_type);
         let source_height = source.height as f64;
         resizer
-            .resize(&source_view, &mut rows, &lanczos.crop(0.0, 0.0, crop_width, source_height))
+            .resize(
+                &source_view,
+                &mut rows,
+                &lanczos.crop(0.0, 0.0, crop_width, source_height),
+            )
             .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
         deadline.check()?;
         let rows_crop = lanczos.crop(0.0, 0.0, target_width as f64, crop_height);
@@ -173,11 +194,20 @@ fn resize_source(
             .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
     } else {
         resizer
-            .resize(&source_view, &mut target, &lanczos.crop(0.0, 0.0, crop_width, crop_height))
+            .resize(
+                &source_view,
+                &mut target,
+                &lanczos.crop(0.0, 0.0, crop_width, crop_height),
+            )
             .map_err(|err| CoreError::ResizeFailed(err.to_string()))?;
     }
     deadline.check()?;
-    Ok(Pixels { width, height, layout: image.layout, data: target.into_vec() })
+    Ok(Pixels {
+        width,
+        height,
+        layout: image.layout,
+        data: target.into_vec(),
+    })
 }
 
 fn check_image(image: Source<'_>) -> Result<(), CoreError> {
@@ -236,8 +266,10 @@ fn box_reduce(
     let mut data = vec![0u8; out_stride * height];
     let mut sums = vec![0u64; out_stride];
     let mut rows_since_check = 0;
-    for (band, out_row) in
-        image.data.chunks(image.stride() * factor_y).zip(data.chunks_exact_mut(out_stride))
+    for (band, out_row) in image
+        .data
+        .chunks(image.stride() * factor_y)
+        .zip(data.chunks_exact_mut(out_stride))
     {
         sums.fill(0);
         let mut band_rows = 0;
@@ -252,13 +284,20 @@ fn box_reduce(
             rows_since_check = 0;
         }
     }
-    Ok(Pixels { width, height, layout: image.layout, data })
+    Ok(Pixels {
+        width,
+        height,
+        layout: image.layout,
+        data,
+    })
 }
 
 /// Adds each pixel of a source row into the sum of its block.
 #[inline]
 fn add_row(row: &[u8], sums: &mut [u64], factor_x: usize, channels: usize) {
-    for (block, block_sums) in row.chunks(factor_x * channels).zip(sums.chunks_exact_mut(channels))
+    for (block, block_sums) in row
+        .chunks(factor_x * channels)
+        .zip(sums.chunks_exact_mut(channels))
     {
         for pixel in block.chunks_exact(channels) {
             for (sum, &value) in block_sums.iter_mut().zip(pixel) {
@@ -287,8 +326,10 @@ fn average_row(
     rows: usize,
     channels: usize,
 ) {
-    for (block, (block_sums, pixel)) in
-        sums.chunks_exact(channels).zip(out.chunks_exact_mut(channels)).enumerate()
+    for (block, (block_sums, pixel)) in sums
+        .chunks_exact(channels)
+        .zip(out.chunks_exact_mut(channels))
+        .enumerate()
     {
         let columns = (source_width - block * factor_x).min(factor_x);
         let count = (columns * rows) as u64;
@@ -303,7 +344,12 @@ mod tests {
     use super::*;
 
     fn image(width: usize, height: usize, layout: Layout, data: Vec<u8>) -> Pixels {
-        Pixels { width, height, layout, data }
+        Pixels {
+            width,
+            height,
+            layout,
+            data,
+        }
     }
 
     #[test]
@@ -330,8 +376,13 @@ mod tests {
     #[test]
     fn box_factor_brings_an_axis_within_the_lanczos_bound() {
         // (source, target, expected factor)
-        let cases =
-            [(1000, 512, 1), (32_768, 512, 1), (32_769, 512, 2), (25_000_000, 512, 763), (2, 1, 1)];
+        let cases = [
+            (1000, 512, 1),
+            (32_768, 512, 1),
+            (32_769, 512, 2),
+            (25_000_000, 512, 763),
+            (2, 1, 1),
+        ];
         for (source, target, factor) in cases {
             assert_eq!(box_factor(source, target), factor, "{source} -> {target}");
             assert!(source.div_ceil(factor) <= MAX_LANCZOS_REDUCTION * target);
@@ -345,7 +396,9 @@ mod tests {
             5,
             3,
             Layout::L,
-            vec![0, 10, 20, 30, 40, 2, 12, 22, 32, 42, 100, 101, 200, 201, 255],
+            vec![
+                0, 10, 20, 30, 40, 2, 12, 22, 32, 42, 100, 101, 200, 201, 255,
+            ],
         );
         let reduced = box_reduce(Source::of(&source), 2, 2, &Deadline::none()).unwrap();
         assert_eq!((reduced.width, reduced.height), (3, 2));
@@ -355,7 +408,9 @@ mod tests {
         // Channels stay apart.
         let rgb = image(2, 1, Layout::Rgb, vec![0, 100, 255, 2, 200, 255]);
         assert_eq!(
-            box_reduce(Source::of(&rgb), 2, 1, &Deadline::none()).unwrap().data,
+            box_reduce(Source::of(&rgb), 2, 1, &Deadline::none())
+                .unwrap()
+                .data,
             vec![1, 150, 255]
         );
     }
@@ -374,8 +429,15 @@ mod tests {
             for ((w, h), (tw, th)) in sizes {
                 let source = image(w, h, layout, pixel.repeat(w * h));
                 let resized = resize(&source, tw, th, &Deadline::none()).unwrap();
-                assert_eq!((resized.width, resized.height, resized.layout), (tw, th, layout));
-                assert_eq!(resized.data, pixel.repeat(tw * th), "{layout:?} {w}x{h} -> {tw}x{th}");
+                assert_eq!(
+                    (resized.width, resized.height, resized.layout),
+                    (tw, th, layout)
+                );
+                assert_eq!(
+                    resized.data,
+                    pixel.repeat(tw * th),
+                    "{layout:?} {w}x{h} -> {tw}x{th}"
+                );
             }
         }
     }
@@ -392,7 +454,11 @@ mod tests {
         let resized = resize(&image(64, 1, Layout::La, data), 8, 1, &Deadline::none()).unwrap();
         let middle = &resized.data[6..10];
         assert!(middle[0] < 250 && middle[2] > 5, "{middle:?}");
-        assert_eq!((middle[0], middle[2]), (middle[1], middle[3]), "colour equals alpha here");
+        assert_eq!(
+            (middle[0], middle[2]),
+            (middle[1], middle[3]),
+            "colour equals alpha here"
+        );
     }
 
     #[test]
@@ -400,7 +466,10 @@ mod tests {
         let grey = image(2, 2, Layout::L, vec![0; 4]);
         assert_eq!(
             resize(&grey, 0, 1, &Deadline::none()),
-            Err(CoreError::EmptyImage { width: 0, height: 1 })
+            Err(CoreError::EmptyImage {
+                width: 0,
+                height: 1
+            })
         );
         let short = image(2, 2, Layout::Rgb, vec![0; 11]);
         assert!(matches!(

@@ -51,22 +51,18 @@ impl Laplacian {
     }
 }
 
-/// Standard deviation of the Laplacian of a `width`-wide image of scaled luminance `values`.
-pub fn laplacian_std_dev(values: &[u32], width: usize) -> f64 {
-    let mut laplacian = Laplacian::default();
-    let rows: Vec<&[u32]> = values.chunks_exact(width.max(1)).collect();
-    for window in rows.windows(3) {
-        laplacian.add_row(window[0], window[1], window[2]);
-    }
-    laplacian.std_dev()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Standard deviation of the Laplacian of a `width`-wide image of scaled luminance.
     fn sharpness(values: &[u32], width: usize) -> f64 {
-        laplacian_std_dev(values, width)
+        let mut laplacian = Laplacian::default();
+        let rows: Vec<&[u32]> = values.chunks_exact(width.max(1)).collect();
+        for window in rows.windows(3) {
+            laplacian.add_row(window[0], window[1], window[2]);
+        }
+        laplacian.std_dev()
     }
 
     #[test]

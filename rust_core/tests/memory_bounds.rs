@@ -1,5 +1,5 @@
 //! The memory bounds stated in `png.rs` and `resize.rs`, measured by counting allocations on
-//! the extreme shapes of issue 14 (item 3) at a tenth of their length, 2 x 2,500,000 and
+//! extreme shapes at a tenth of their length, 2 x 2,500,000 and
 //! 5,000,000 x 1 grey PNGs, so that the unoptimised test build stays quick (the full sizes run
 //! in tests/test_resize_core.py, on the release build, by peak RSS). Lanczos weights without
 //! the pre-reduction would already take 120 MB here (6 weights per source pixel along the
@@ -96,7 +96,10 @@ fn measure(width: u32, height: u32, raw_rows: Vec<u8>) -> (usize, usize) {
     drop(raw_rows);
     let (decoded, decode_peak) = peak_during(|| decode(&data, 50_000_000, &Deadline::none()));
     let pixels = decoded.unwrap().pixels;
-    assert_eq!((pixels.width, pixels.height), (width as usize, height as usize));
+    assert_eq!(
+        (pixels.width, pixels.height),
+        (width as usize, height as usize)
+    );
     let (target_width, target_height) = analysis_size(pixels.width, pixels.height);
     let (resized, resize_peak) =
         peak_during(|| resize(&pixels, target_width, target_height, &Deadline::none()));
@@ -117,7 +120,10 @@ fn a_tall_thin_png_costs_its_pixels_not_its_aspect_ratio() {
     let image = 2 * height as usize;
     let (decode_peak, resize_peak) = measure(2, height, raw);
     // Decoding: the output plus small buffers.
-    assert!(decode_peak <= image + SMALL_BUFFERS, "decode peak {decode_peak}");
+    assert!(
+        decode_peak <= image + SMALL_BUFFERS,
+        "decode peak {decode_peak}"
+    );
     // Resizing to 1 x 512: a pre-reduced 2 x 32,468 image and bounded weights.
     assert!(resize_peak <= SMALL_BUFFERS, "resize peak {resize_peak}");
 }
@@ -132,6 +138,9 @@ fn a_single_5_million_pixel_row_costs_its_pixels_and_two_rows() {
     let image = width as usize;
     let (decode_peak, resize_peak) = measure(width, 1, raw);
     // The output, and the decoder's buffer of (at most two) raw rows of 5 MB.
-    assert!(decode_peak <= image + 2 * (image + 1) + SMALL_BUFFERS, "decode peak {decode_peak}");
+    assert!(
+        decode_peak <= image + 2 * (image + 1) + SMALL_BUFFERS,
+        "decode peak {decode_peak}"
+    );
     assert!(resize_peak <= SMALL_BUFFERS, "resize peak {resize_peak}");
 }

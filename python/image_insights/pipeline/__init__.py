@@ -50,10 +50,10 @@ class Prepared:
         return self.analysis.fallback
 
     @property
-    def stats(self) -> _core.LuminanceStats | None:
+    def stats(self) -> _core.ImageStatistics | None:
         return self.analysis.stats
 
-    def decode_with_pillow(self, timeout: float | None = None) -> _core.LuminanceStats:
+    def decode_with_pillow(self, timeout: float | None = None) -> _core.ImageStatistics:
         """The fallback: libjpeg decodes the image at the scale the core chose, the core
         resizes, turns and measures it (in `timeout` seconds, once decoded).
 
@@ -62,7 +62,7 @@ class Prepared:
         """
         facts = self.analysis
         pixels, width, height, mode = pillow.decode(self.data, facts.denominator)
-        stats: _core.LuminanceStats = _run_core(
+        stats: _core.ImageStatistics = _run_core(
             _core.analyze_pixels,
             pixels,
             width,
@@ -77,7 +77,7 @@ class Prepared:
         )
         return stats
 
-    def result(self, stats: _core.LuminanceStats) -> dict[str, Any]:
+    def result(self, stats: _core.ImageStatistics) -> dict[str, Any]:
         """The contract's response fields for these statistics."""
         facts = self.analysis
         return build_result(

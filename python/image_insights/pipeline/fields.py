@@ -20,11 +20,8 @@ _EDGE_SIDES = {
     "top_bottom": ("top", "bottom"),
     "all": ("left", "right", "top", "bottom"),
 }
-_SIDE_ORDER = ("left", "right", "top", "bottom")
-
-
 def build_result(
-    stats: _core.LuminanceStats,
+    stats: _core.ImageStatistics,
     metrics: tuple[str, ...],
     edge_mode: str | None,
     width: int,
@@ -71,7 +68,7 @@ def build_result(
 
 def _add_colour_fields(
     result: dict[str, Any],
-    stats: _core.LuminanceStats,
+    stats: _core.ImageStatistics,
     metrics: tuple[str, ...],
     edge_mode: str | None,
 ) -> None:
@@ -87,7 +84,7 @@ def _add_colour_fields(
         for color, count in (stats.dominant_colors or [])
     ]
     if edge_mode is not None and stats.edge_colors is not None:
-        sides = dict(zip(_SIDE_ORDER, stats.edge_colors, strict=True))
+        sides = stats.edge_colors
         result["edge_colors"] = {side: sides[side] for side in _EDGE_SIDES[edge_mode]}
 
 

@@ -259,6 +259,5 @@ mod tests {
         full.store_value(3, 7);
         full.nonzero |= full.store(62, Coefficient::new(0xF0, 0, 0), 0);
         assert_eq!((full.values[16], full.values[63]), (7, 0));
-
     }
 }

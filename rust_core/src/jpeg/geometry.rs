@@ -188,11 +188,19 @@ mod tests {
             (&[(2, 2), (1, 1), (1, 1)], Scale::Quarter, (4, None)),
             (&[(2, 2), (1, 1), (1, 1)], Scale::Half, (8, None)),
             (&[(2, 2), (1, 1), (1, 1)], Scale::Full, (8, FancyBoth)),
-            (&[(2, 1), (1, 1), (1, 1)], Scale::Eighth, (1, Repeat { across: 2, down: 1 })),
+            (
+                &[(2, 1), (1, 1), (1, 1)],
+                Scale::Eighth,
+                (1, Repeat { across: 2, down: 1 }),
+            ),
             (&[(2, 1), (1, 1), (1, 1)], Scale::Quarter, (2, FancyAcross)),
             (&[(1, 2), (1, 1), (1, 1)], Scale::Half, (4, FancyDown)),
             (&[(4, 4), (1, 1), (1, 1)], Scale::Eighth, (4, None)),
-            (&[(4, 1), (1, 1), (1, 1)], Scale::Quarter, (2, Repeat { across: 4, down: 1 })),
+            (
+                &[(4, 1), (1, 1), (1, 1)],
+                Scale::Quarter,
+                (2, Repeat { across: 4, down: 1 }),
+            ),
             (&[(1, 1), (2, 1), (1, 1)], Scale::Half, (4, None)),
         ];
         for (factors, scale, expected) in cases {
@@ -204,23 +212,32 @@ mod tests {
 
     #[test]
     fn a_first_component_smaller_than_another_is_upsampled_too() {
-        let geometry = Geometry::new(&frame(3072, 8, &[(1, 1), (2, 1), (1, 1)]), Scale::Eighth)
-            .unwrap();
-        assert_eq!(geometry.components[0].upsample, Upsample::Repeat { across: 2, down: 1 });
+        let geometry =
+            Geometry::new(&frame(3072, 8, &[(1, 1), (2, 1), (1, 1)]), Scale::Eighth).unwrap();
+        assert_eq!(
+            geometry.components[0].upsample,
+            Upsample::Repeat { across: 2, down: 1 }
+        );
         assert_eq!(geometry.components[1].upsample, Upsample::None);
         assert_eq!((geometry.width, geometry.height), (384, 1));
-        assert_eq!((geometry.components[0].width, geometry.components[1].width), (192, 384));
+        assert_eq!(
+            (geometry.components[0].width, geometry.components[1].width),
+            (192, 384)
+        );
     }
 
     #[test]
     fn narrow_planes_and_fractional_factors() {
         // Two samples or fewer across: repeated, not filtered.
-        let geometry = Geometry::new(&frame(16, 16, &[(2, 2), (1, 1), (1, 1)]), Scale::Full)
-            .unwrap();
+        let geometry =
+            Geometry::new(&frame(16, 16, &[(2, 2), (1, 1), (1, 1)]), Scale::Full).unwrap();
         assert_eq!(geometry.components[1].width, 8);
         let narrow = Geometry::new(&frame(3, 16, &[(2, 1), (1, 1), (1, 1)]), Scale::Full).unwrap();
         assert_eq!(narrow.components[1].width, 2);
-        assert_eq!(narrow.components[1].upsample, Upsample::Repeat { across: 2, down: 1 });
+        assert_eq!(
+            narrow.components[1].upsample,
+            Upsample::Repeat { across: 2, down: 1 }
+        );
         let err = Geometry::new(&frame(64, 64, &[(3, 1), (2, 1), (1, 1)]), Scale::Full);
         assert!(matches!(err, Err(CoreError::JpegUnsupported(_))));
         assert_eq!(Scale::Quarter.output_size(3000, 2001), (750, 501));

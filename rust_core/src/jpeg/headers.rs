@@ -1,7 +1,7 @@
 //! Marker segments (T.81 B.2): the frame header, the scan header, and the tables.
 
-use super::huffman::HuffmanTable;
 use super::blocks::NATURAL_ORDER;
+use super::huffman::HuffmanTable;
 use super::{malformed, unsupported};
 use crate::error::CoreError;
 
@@ -95,7 +95,12 @@ impl Frame {
             4 => return Err(unsupported("four-component (CMYK or YCCK) JPEG")),
             _ => return Err(unsupported("component count other than 1 or 3")),
         }
-        Ok(Frame::with_components(progressive, width, height, components))
+        Ok(Frame::with_components(
+            progressive,
+            width,
+            height,
+            components,
+        ))
     }
 
     /// The frame of these components, with the MCU geometry they imply.

@@ -390,7 +390,11 @@ impl HuffmanTable {
     #[cold]
     fn decode_long(&self, next: u32) -> Result<(u8, u32), CoreError> {
         // The lookup holds every code up to LOOKUP_BITS long, once it is built.
-        let shortest = if self.lookup.is_empty() { 1 } else { LOOKUP_BITS + 1 };
+        let shortest = if self.lookup.is_empty() {
+            1
+        } else {
+            LOOKUP_BITS + 1
+        };
         for length in shortest..=16 {
             let code = (next >> (16 - length)) as i32;
             if code <= self.max_code[length as usize] {

@@ -93,7 +93,10 @@ fn dequantise(coefficient: i16, step: u16) -> i32 {
 /// DC / 8 (C(0)^2 / 4 = 1/8), rounded, level-shifted by 128.
 #[inline(always)]
 pub(super) fn dc_sample(quantised: i16, step: u16) -> u8 {
-    range_limit(descale(i32::from(quantised).wrapping_mul(multiplier(step)), 3))
+    range_limit(descale(
+        i32::from(quantised).wrapping_mul(multiplier(step)),
+        3,
+    ))
 }
 
 /// `dc_sample` of every DC term, in a loop that vectorises: inside -384..=383 libjpeg's
@@ -191,7 +194,9 @@ fn wrap16_lanes(value: i32x8) -> i32x8 {
 /// `saturate16` lane by lane.
 #[inline(always)]
 fn saturate16_lanes(value: i32x8) -> i32x8 {
-    value.max(splat(i32::from(i16::MIN))).min(splat(i32::from(i16::MAX)))
+    value
+        .max(splat(i32::from(i16::MIN)))
+        .min(splat(i32::from(i16::MAX)))
 }
 
 /// `descale` lane by lane.
@@ -234,8 +239,8 @@ const ROWS_1_TO_7: u64 = rows_mask(0b1111_1110);
 #[inline(always)]
 fn write_rows<const N: usize>(rows: &[i32x8; N], out: &mut [u8], stride: usize) {
     for (r, row) in rows.iter().enumerate() {
-        let levels = (saturate16_lanes(*row).max(splat(-128)).min(splat(127)) + splat(128))
-            .to_array();
+        let levels =
+            (saturate16_lanes(*row).max(splat(-128)).min(splat(127)) + splat(128)).to_array();
         for (sample, level) in out[r * stride..r * stride + N].iter_mut().zip(levels) {
             *sample = level as u8;
         }
@@ -259,7 +264,12 @@ pub(super) fn block(
     if block.nonzero == 0 {
         // The DC term alone (most chroma blocks): one sample, the one each transform's
         // arithmetic comes to for such a block.
-        out_flat(flat_sample(n, block.values[0], multipliers[0]), n, out, stride);
+        out_flat(
+            flat_sample(n, block.values[0], multipliers[0]),
+            n,
+            out,
+            stride,
+        );
         return Ok(());
     }
     match n {
@@ -285,11 +295,17 @@ fn flat_sample(n: usize, dc: i16, multiplier: i32) -> u8 {
         1 => range_limit(descale(i32::from(dc).wrapping_mul(multiplier), 3)),
         2 => {
             let column = descale(dequantised << (CONST_BITS + 2), CONST_BITS - PASS1_BITS + 2);
-            sample(descale(column.wrapping_shl(CONST_BITS + 2), CONST_BITS + PASS1_BITS + 5))
+            sample(descale(
+                column.wrapping_shl(CONST_BITS + 2),
+                CONST_BITS + PASS1_BITS + 5,
+            ))
         }
         4 => {
             let column = wrap16(dequantised << PASS1_BITS);
-            sample(descale(column << (CONST_BITS + 1), CONST_BITS + PASS1_BITS + 4))
+            sample(descale(
+                column << (CONST_BITS + 1),
+                CONST_BITS + PASS1_BITS + 4,
+            ))
         }
         _ => {
             let column = wrap16(dequantised << PASS1_BITS);
@@ -337,7 +353,14 @@ fn idct_4x4(block: &FullBlock, multipliers: &Multipliers, out: &mut [u8], stride
     // Pass 2: lane r is row r of the workspace (lanes 4-7 zero).
     let w = workspace.map(|lanes| lanes.to_array());
     let column = |c: usize| i32x8::new([w[0][c], w[1][c], w[2][c], w[3][c], 0, 0, 0, 0]);
-    let columns = [column(1), column(2), column(3), column(5), column(6), column(7)];
+    let columns = [
+        column(1),
+        column(2),
+        column(3),
+        column(5),
+        column(6),
+        column(7),
+    ];
     let points = reduce_4(column(0), &columns, CONST_BITS + PASS1_BITS + 3 + 1);
     // points[c] holds column c of every row: back to rows.
     let p = points.map(|lanes| lanes.to_array());
@@ -423,7 +446,8 @@ fn transform_8(t: &[i32x8; 8], bits: u32) -> [i32x8; 8] {
     let (in7, in5, in3, in1) = (t[7], t[5], t[3], t[1]);
     let (z3, z4) = (wrap16_lanes(in7 + in3), wrap16_lanes(in5 + in1));
     let z3 = z3 * splat(F_1_175 - F_1_961) + z4 * splat(F_1_175);
-    let z4 = (wrap16_lanes(in7 + in3)) * splat(F_1_175) + wrap16_lanes(in5 + in1) * splat(F_1_175 - F_0_390);
+    let z4 = (wrap16_lanes(in7 + in3)) * splat(F_1_175)
+        + wrap16_lanes(in5 + in1) * splat(F_1_175 - F_0_390);
     let odd0 = in7 * splat(F_0_298 - F_0_899) + in1 * splat(-F_0_899) + z3;
     let odd1 = in5 * splat(F_2_053 - F_2_562) + in3 * splat(-F_2_562) + z4;
     let odd2 = in5 * splat(-F_2_562) + in3 * splat(F_3_072 - F_2_562) + z3;
@@ -518,7 +542,13 @@ mod tests {
     /// groups of its 64 points (what jidctred.c's reductions compute), level-shifted and
     /// clamped.
     fn reference(coefficients: &[f64; 64], n: usize) -> Vec<f64> {
-        let c = |u: usize| if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
+        let c = |u: usize| {
+            if u == 0 {
+                std::f64::consts::FRAC_1_SQRT_2
+            } else {
+                1.0
+            }
+        };
         let point = |x: usize, y: usize| {
             let mut sum = 0.0;
             for v in 0..8 {
@@ -617,7 +647,11 @@ mod tests {
             let mut out = [0u8; 4];
             super::block(2, &full, &multipliers(&table), &mut out, 2).unwrap();
             let expected = reduced_2x2(dc, &reduced, &table);
-            assert_eq!([[out[0], out[1]], [out[2], out[3]]], expected, "case {case}");
+            assert_eq!(
+                [[out[0], out[1]], [out[2], out[3]]],
+                expected,
+                "case {case}"
+            );
         }
     }
 }

@@ -75,10 +75,7 @@ pub(super) fn render(
     let mut pixels = scratch::take(&BYTES, width * geometry.height * channels)?;
     // One upsampled row per component, a little wider than the output: upsampling
     // writes whole input groups.
-    let mut rows: Vec<Vec<u8>> = planes
-        .iter()
-        .map(|_| vec![0u8; 4 * (width + 8)])
-        .collect();
+    let mut rows: Vec<Vec<u8>> = planes.iter().map(|_| vec![0u8; 4 * (width + 8)]).collect();
     let mut sums = vec![0u16; width + 8];
     for (y, out) in pixels.chunks_exact_mut(width * channels).enumerate() {
         for (plane, row) in planes.iter().zip(&mut rows) {
@@ -88,8 +85,11 @@ pub(super) fn render(
             Colour::Grey => out.copy_from_slice(&rows[0][..width]),
             Colour::YCbCr => {
                 let (luma, chroma) = (&rows[0][..width], (&rows[1][..width], &rows[2][..width]));
-                for (((pixel, &y), &cb), &cr) in
-                    out.chunks_exact_mut(3).zip(luma).zip(chroma.0).zip(chroma.1)
+                for (((pixel, &y), &cb), &cr) in out
+                    .chunks_exact_mut(3)
+                    .zip(luma)
+                    .zip(chroma.0)
+                    .zip(chroma.1)
                 {
                     pixel.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
                 }
@@ -240,6 +240,9 @@ mod tests {
             upsample_row(&plane, y, row, &mut sums);
         }
         // Row 0: above the first row is itself; row 3: below the last row is itself.
-        assert_eq!([rows[0][0], rows[1][0], rows[2][0], rows[3][0]], [0, 20, 60, 80]);
+        assert_eq!(
+            [rows[0][0], rows[1][0], rows[2][0], rows[3][0]],
+            [0, 20, 60, 80]
+        );
     }
 }

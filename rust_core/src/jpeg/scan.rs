@@ -7,8 +7,8 @@
 //! in a sequential file turned into samples as soon as the block is read.
 
 use super::bits::{next_marker, BitReader};
-use super::headers::{Frame, Scan};
 use super::blocks::{Coefficients, FullBlock, ReducedBlock};
+use super::headers::{Frame, Scan};
 use super::huffman::HuffmanTable;
 use super::idct;
 use super::malformed;
@@ -443,7 +443,16 @@ impl<'d> Walk<'d> {
                     #[inline(always)]
                     |reader, run, row, col| {
                         let at = row * down + col;
-                        block(reader, run, At { slot: 0, at, row, col })
+                        block(
+                            reader,
+                            run,
+                            At {
+                                slot: 0,
+                                at,
+                                row,
+                                col,
+                            },
+                        )
                     },
                 )
             }
@@ -460,12 +469,30 @@ impl<'d> Walk<'d> {
                             for dx in 0..h {
                                 let at = first + dy * luma_across + dx;
                                 let (row, col) = (row * v + dy, col * h + dx);
-                                block(reader, run, At { slot: 0, at, row, col })?;
+                                block(
+                                    reader,
+                                    run,
+                                    At {
+                                        slot: 0,
+                                        at,
+                                        row,
+                                        col,
+                                    },
+                                )?;
                             }
                         }
                         for b in others {
                             let at = row * b.down + col;
-                            block(reader, run, At { slot: b.slot, at, row, col })?;
+                            block(
+                                reader,
+                                run,
+                                At {
+                                    slot: b.slot,
+                                    at,
+                                    row,
+                                    col,
+                                },
+                            )?;
                         }
                         Ok(())
                     },
@@ -479,7 +506,16 @@ impl<'d> Walk<'d> {
                     for b in blocks {
                         let at = row * b.down + col * b.across + b.offset;
                         let (row, col) = (row * b.v + b.dy, col * b.across + b.dx);
-                        block(reader, run, At { slot: b.slot, at, row, col })?;
+                        block(
+                            reader,
+                            run,
+                            At {
+                                slot: b.slot,
+                                at,
+                                row,
+                                col,
+                            },
+                        )?;
                     }
                     Ok(())
                 },

@@ -7,8 +7,8 @@
 //! for the whole process, not per thread: the service decodes in its request threads (64
 //! per worker), and a cap per thread would let a worker keep 64 times as much.
 
-use super::malformed;
 use super::blocks::{FullBlock, ReducedBlock};
+use super::malformed;
 use crate::error::CoreError;
 use std::sync::Mutex;
 
@@ -60,7 +60,9 @@ impl<T: Clone + Default> Pool<T> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<T>>> {
         // A panic while the lock was held leaves only spare buffers behind: still usable.
-        self.spare.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.spare
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keeps `values` for the next `take`, within the pool's cap.

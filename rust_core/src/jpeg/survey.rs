@@ -129,7 +129,10 @@ mod tests {
         data.extend(segment(0xE1, b"Exif\0\0MM-late"));
         data.extend_from_slice(&[0xFF, 0xD9]);
         let survey = survey(&data).unwrap();
-        assert_eq!((survey.width, survey.height, survey.components), (512, 256, 3));
+        assert_eq!(
+            (survey.width, survey.height, survey.components),
+            (512, 256, 3)
+        );
         assert_eq!((survey.coding, survey.scans), (Coding::Progressive, 3));
         assert_eq!(survey.exif, Some(&b"MM-first"[..]));
     }
