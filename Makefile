@@ -70,7 +70,7 @@ fuzz: setup
 
 stress: setup
 	scripts/apt-install.sh wrk
-	$(PY) scripts/stress.py
+	$(PY) -m scripts.stress
 
 serve: setup
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
@@ -83,12 +83,12 @@ bench: setup
 	scripts/apt-install.sh $(BENCH_PACKAGES)
 	cd benches/peer && npm ci --no-audit --no-fund && npm test
 	cargo bench --quiet -p image_insights_core --bench luminance --bench resize -- --noplot
-	$(PY) scripts/png_bench_inputs.py target/png-bench
+	$(PY) -m scripts.png_bench_inputs target/png-bench
 	PNG_BENCH_DIR=target/png-bench cargo bench --quiet -p image_insights_core --bench png_decoders -- --noplot
 	$(PY) -m pytest benches -q -p no:cacheprovider --benchmark-columns=median,iqr,rounds \
 		--benchmark-sort=name
 	mkdir -p $(dir $(BENCH_HTTP_REPORT))
-	$(PY) benches/load/run_http.py --output $(BENCH_HTTP_REPORT)
+	$(PY) -m benches.load.run_http --output $(BENCH_HTTP_REPORT)
 
 clean:
 	rm -rf $(VENV) target .pytest_cache .hypothesis .benchmarks

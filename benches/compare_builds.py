@@ -6,7 +6,7 @@ median of the pair-by-pair ratios (baseline / this build), as Markdown.
 The baseline is any interpreter that imports another build of image_insights, e.g. one made
 by scripts/baseline_build.sh from an earlier commit.
 
-    .venv/bin/python benches/compare_builds.py --baseline /tmp/baseline/.venv/bin/python
+    .venv/bin/python -m benches.compare_builds --baseline /tmp/baseline/.venv/bin/python
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).with_name("inprocess.py")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(python: str, rounds: int) -> dict[str, float]:
-    # The baseline's own package must win over this checkout's sources.
+    # The baseline's own package must win over this checkout's sources; the repository root
+    # (the working directory of `-m`) holds no image_insights.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run(
-        [python, str(SCRIPT), "--rounds", str(rounds)],
-        capture_output=True, text=True, check=True, env=env,
+        [python, "-m", "benches.inprocess", "--rounds", str(rounds)],
+        capture_output=True, text=True, check=True, env=env, cwd=ROOT,
     ).stdout  # fmt: skip
     return dict(json.loads(out))
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from inputs import FAST, REFERENCE, TARGETS
+from benches.inputs import FAST, REFERENCE, TARGETS
 
 #: case -> {"fast" | "reference": median seconds}, plus "bytes" for throughput.
 _RESULTS = pytest.StashKey[dict[str, dict[str, float]]]()

@@ -3,7 +3,7 @@ prints one JSON object, class -> median milliseconds over `--rounds` calls after
 Runs under whatever build the interpreter imports, so compare_builds.py can time two builds
 with the very same code.
 
-    python benches/inprocess.py [--rounds N] [--classes NAME ...]
+    python -m benches.inprocess [--rounds N] [--classes NAME ...]
 """
 
 from __future__ import annotations
@@ -11,15 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from traffic import available_classes, encoded  # noqa: E402
-
-import image_insights  # noqa: E402
+import image_insights
+from benches.traffic import available_classes, encoded
 
 METRICS = "brightness,median,histogram"
 EDGE_MODE = "all"

@@ -4,18 +4,14 @@ and the real photos of ../shared/images when that folder exists."""
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-# The generators and the reference live with the tests (tests/ is a plain folder, not a
-# package); the benchmarks use the very same code.
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-
-import synthetic  # noqa: E402
-from synthetic import LARGE_SIZE, SMALL_SIZE  # noqa: E402
+# The generators are the tests' own (tests/support/): the benchmarks use the very same code.
+from tests.support import synthetic
+from tests.support.synthetic import LARGE_SIZE, SMALL_SIZE
 
 #: The two sides of every comparison: the Rust core or `analyze()`, and the NumPy reference.
 FAST, REFERENCE = "fast", "reference"

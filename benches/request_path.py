@@ -7,7 +7,7 @@ worker's reading, Falcon's multipart parsing, the hand-offs and the JSON answer.
 One gunicorn worker (the request never waits for another), cache off, one keep-alive
 connection; `GET /health` on the same connection is the floor of an HTTP round trip.
 
-    .venv/bin/python benches/request_path.py [--rounds 200]
+    .venv/bin/python -m benches.request_path [--rounds 200]
 """
 
 from __future__ import annotations
@@ -18,18 +18,12 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benches"))
-
-import synthetic  # noqa: E402
-from http_helpers import multipart  # noqa: E402
-from live_server import running_service  # noqa: E402
-from inputs import REAL_PHOTOS_DIR  # noqa: E402
-
-import image_insights  # noqa: E402
+import image_insights
+from benches.inputs import REAL_PHOTOS_DIR
+from tests.support import synthetic
+from tests.support.http_helpers import multipart
+from tests.support.live_server import running_service
 
 METRICS = "brightness,median,histogram"
 EDGE_MODE = "all"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from image_insights import _core
-from inputs import FAST, LARGE_SIZE, REFERENCE, SMALL_SIZE, photo
-from reference import EDGE_MODES, reference_stats
+from benches.inputs import FAST, LARGE_SIZE, REFERENCE, SMALL_SIZE, photo
+from tests.support.reference import EDGE_MODES, reference_stats
 
 #: Timed calls per side on the large image (None: pytest-benchmark calibrates).
 ROUNDS = {(SMALL_SIZE, FAST): None, (SMALL_SIZE, REFERENCE): None,

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from image_insights import _core
-from inputs import FAST, REFERENCE
-from traffic import CLASSES, JPEG, encoded
+from benches.inputs import FAST, REFERENCE
+from benches.traffic import CLASSES, JPEG, encoded
 
 #: Inputs above this many bytes get a fixed number of rounds.
 LARGE_INPUT_BYTES = 1_000_000

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from image_insights import analyze
-from inputs import FAST, GENERATED, REAL_PHOTOS_DIR, REFERENCE, encoded, real_photo_names
-from reference import reference_analyze
+from benches.inputs import FAST, GENERATED, REAL_PHOTOS_DIR, REFERENCE, encoded, real_photo_names
+from tests.support.reference import reference_analyze
 
 METRICS = "brightness,median,histogram"
 EDGE_MODE = "all"

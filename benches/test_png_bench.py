@@ -1,6 +1,6 @@
 """The Rust PNG decoder and resize against Pillow on the same inputs: `_core.decode_png`
 against the Pillow path the service used before it (the CRC pass, Pillow's decode, the
-conversion to L or RGB, as tests/reference.py restates them), and
+conversion to L or RGB, as tests/support/reference.py restates them), and
 `_core.resize` against Pillow's LANCZOS resize to the analysis size, on photo PNGs of every
 common kind (benches/inputs.py, PNG_DECODE)."""
 
@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from image_insights import _core
-from inputs import FAST, LARGE_SIZE, PHOTO_PNG_SIZE, PNG_DECODE, REFERENCE, photo, png_input
-from reference import pillow_l_or_rgb, png_crc_error
-from reference import reference_size as analysis_size
+from benches.inputs import FAST, LARGE_SIZE, PHOTO_PNG_SIZE, PNG_DECODE, REFERENCE, photo, png_input
+from tests.support.reference import pillow_l_or_rgb, png_crc_error
+from tests.support.reference import reference_size as analysis_size
 
 #: Inputs above this many bytes (the 5000 x 3330 ones) get a fixed number of rounds.
 LARGE_INPUT_BYTES = 10_000_000

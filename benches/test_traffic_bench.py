@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from image_insights import analyze
-from inputs import FAST, REFERENCE
-from reference import reference_analyze
-from traffic import CLASSES, encoded
+from benches.inputs import FAST, REFERENCE
+from benches.traffic import CLASSES, encoded
+from tests.support.reference import reference_analyze
 
 METRICS = "brightness,median,histogram"
 EDGE_MODE = "all"

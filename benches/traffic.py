@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from inputs import REAL_PHOTOS_DIR, photo
+from benches.inputs import REAL_PHOTOS_DIR, photo
 
 #: The photo every generated class is resized from, when present.
 SOURCE_PHOTO = REAL_PHOTOS_DIR / "sample3-5000x3330-color-progressive.jpg"
-#: Its stand-in otherwise: the same size, from tests/synthetic.py.
+#: Its stand-in otherwise: the same size, from tests/support/synthetic.py.
 SOURCE_SIZE = (5000, 3330)
 #: EXIF tag 0x0112: Orientation; 6 = "turn 90° clockwise to show", a phone held upright.
 EXIF_ORIENTATION = 0x0112
@@ -110,4 +110,4 @@ def encoded(name: str) -> bytes:
 def source_description() -> str:
     if SOURCE_PHOTO.is_file():
         return f"resized from {SOURCE_PHOTO.name}"
-    return "resized from tests/synthetic.py's textured_photo (the real sample is absent)"
+    return "resized from tests/support/synthetic.py's textured_photo (the real sample is absent)"

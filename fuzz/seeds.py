@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+# run by path from scripts/fuzz.sh
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import synthetic  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 
 def seeds() -> dict[str, bytes]:

@@ -5,11 +5,11 @@ decoded at 1/8, 1/4 or 1/2 drifts from the contract's analysis (full decode, Lan
 For each photo (generated ones, and the real ones of ../shared/images when present), each
 scale 1/d and each L, the photo is resized to a longer side of d x L, encoded as a 4:2:0
 JPEG (quality 90), and analysed both ways: decoded by the core at 1/d and analysed at
-that size, and by the reference pipeline of tests/reference.py. Prints the worst drift of
+that size, and by the reference pipeline of tests/support/reference.py. Prints the worst drift of
 each field per scale and L, and per scale the smallest L from which every larger one stays
 within the bars.
 
-    .venv/bin/python scripts/dct_scaling_threshold.py
+    .venv/bin/python -m scripts.dct_scaling_threshold
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-
-import synthetic  # noqa: E402
-from image_insights import _core  # noqa: E402
-from image_insights.pipeline.fields import build_result  # noqa: E402
-from reference import reference_analyze  # noqa: E402
+from image_insights import _core
+from image_insights.pipeline.fields import build_result
+from tests.support import synthetic
+from tests.support.reference import reference_analyze
 
 SIDES = (256, 288, 320, 352, 384, 416, 448, 480, 504)
 DENOMINATORS = (8, 4, 2)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+# run by path from scripts/fuzz.sh
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import synthetic  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 
 def main(directory: Path) -> None:

@@ -1,5 +1,5 @@
 """Writes the PNG decoder benchmark inputs (benches/inputs.py, PNG_DECODE) into a folder, for
-rust_core/benches/png_decoders.rs: `png_bench_inputs.py DIR`, then
+rust_core/benches/png_decoders.rs: `python -m scripts.png_bench_inputs DIR`, then
 `PNG_BENCH_DIR=DIR cargo bench -p image_insights_core --bench png_decoders`."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "benches"))
-
-from inputs import PNG_DECODE, png_input  # noqa: E402
+from benches.inputs import PNG_DECODE, png_input
 
 
 def main(directory: Path) -> None:

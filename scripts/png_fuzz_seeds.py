@@ -8,10 +8,10 @@ import sys
 import zlib
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+# run by path from scripts/fuzz.sh
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import png_files  # noqa: E402
-import synthetic  # noqa: E402
+from tests.support import png_files, synthetic  # noqa: E402
 
 
 def _animated() -> bytes:

@@ -2,22 +2,15 @@
 pre-reduction past a factor of 64) lands from today's Pillow path on generated photos: per
 pixel (max and mean absolute difference of the colour channels) and in the statistics the
 contract's DOWNSCALED tolerance bounds (mean, median, worst bucket, score).
-Usage: .venv/bin/python scripts/resize_drift.py"""
+Usage: .venv/bin/python -m scripts.resize_drift"""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-
-from test_resize_core import PRE_REDUCED, SIZES, core_resize, photo, pillow_resize  # noqa: E402
-
-from reference import reference_size as analysis_size  # noqa: E402
-
-from image_insights import _core  # noqa: E402
+from image_insights import _core
+from tests.support.reference import reference_size as analysis_size
+from tests.test_resize_core import PRE_REDUCED, SIZES, core_resize, photo, pillow_resize
 
 
 def main() -> None:

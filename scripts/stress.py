@@ -3,7 +3,7 @@ loopback, bounded in time and requests. Prints the figures and writes them into
 docs/RELIABILITY.md between its "stress" markers; exits non-zero when a campaign's
 behaviour fails (the same checks as tests/test_stress_short.py, on the long runs).
 
-Usage: stress.py [--wrk-seconds 60] [--no-write]
+Usage: python -m scripts.stress [--wrk-seconds 60] [--no-write]
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from tests import stress_campaigns as campaigns
+from tests.support.live_server import running_service
+from tests.support.origin import running_origin
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-import stress_campaigns as campaigns  # noqa: E402
-from live_server import running_service  # noqa: E402
-from origin import running_origin  # noqa: E402
-
 ENV = {"CACHE_ENABLED": "false", "ENABLE_DETAILED_LOGGING": "false",
        "GUNICORN_MAX_REQUESTS": "0"}  # fmt: skip
 DOC = ROOT / "docs" / "RELIABILITY.md"

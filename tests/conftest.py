@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import falcon.testing
 import pytest
-from http_helpers import encode, gradient
-from live_server import LiveServer, running_service
-from origin import Origin, running_origin
 
 from image_insights.app import create_app
 from image_insights.config import Settings
+from tests.support.http_helpers import encode, gradient
+from tests.support.live_server import LiveServer, running_service
+from tests.support.origin import Origin, running_origin
 
 
 @pytest.fixture

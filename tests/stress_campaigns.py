@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import png_files
-import synthetic
-from http_helpers import multipart
-from live_server import ROOT, LiveServer
-from procfs import children, peak_rss_bytes, rss_bytes
+
+from tests.support import png_files, synthetic
+from tests.support.http_helpers import multipart
+from tests.support.live_server import ROOT, LiveServer
+from tests.support.procfs import children, peak_rss_bytes, rss_bytes
 
 UPLOAD = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
 #: The stated per-worker memory ceiling: the interpreter, Pillow and the app (~40 MB) plus the
@@ -289,7 +289,7 @@ def slow_origin_campaign(
     server: LiveServer, origin_base: str, seconds: float, clients: int = 200
 ) -> dict[str, Any]:
     """`clients` threads asking, one request after another, for URLs whose origin never
-    finishes its headers (tests/origin.py `/dribble/headers`), while a normal client checks
+    finishes its headers (tests/support/origin.py `/dribble/headers`), while a normal client checks
     /health every quarter second and uploads a small JPEG every half second. The service
     must be allowed to fetch from the origin (URL_FETCH_ALLOWLIST)."""
     import json

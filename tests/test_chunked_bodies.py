@@ -12,11 +12,11 @@ import threading
 from typing import Any
 
 import pytest
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer
-from origin import Origin
 
 import image_insights
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer
+from tests.support.origin import Origin
 
 pytestmark = pytest.mark.integration
 

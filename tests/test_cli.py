@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from http_helpers import encode, gradient
-from live_server import free_port, wait_until_healthy
-from origin import Origin
 from PIL import Image
 
 import image_insights
+from tests.support.http_helpers import encode, gradient
+from tests.support.live_server import free_port, wait_until_healthy
+from tests.support.origin import Origin
 
 SCRIPT = Path(sys.executable).with_name("image-insights")
 ALL_METRICS = "brightness,median,histogram"

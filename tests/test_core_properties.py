@@ -1,4 +1,4 @@
-"""The Rust core against the NumPy reference (tests/reference.py), and its Python binding.
+"""The Rust core against the NumPy reference (tests/support/reference.py), and its Python binding.
 
 Property tests: for random images in every layout and shape, counts, min/max and the median
 must equal the reference exactly, the means within 1e-9. Unit tests: what the binding
@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from image_insights import _core
-
-from reference import (
+from tests.support.reference import (
     BUCKET_COUNT,
     BUCKET_WIDTH_SCALED,
     CHANNELS,

@@ -14,7 +14,7 @@ from image_insights import errors, http_errors
 from image_insights.analyzer import Analyzer
 from image_insights.app import create_app
 from image_insights.config import Settings
-from http_helpers import multipart
+from tests.support.http_helpers import multipart
 
 UPLOAD = "/v1/image/analysis"
 URL = "http://example.com:8080"

@@ -1,5 +1,5 @@
 """The URL download's one deadline and its bounds, against a local origin on 127.0.0.1 whose
-hostile routes never finish an answer (tests/origin.py `/dribble/...`), with an injected
+hostile routes never finish an answer (tests/support/origin.py `/dribble/...`), with an injected
 resolver where names are needed. Nothing leaves the machine.
 
 Each hostile route would hold a download for as long as it likes if timeouts applied to each
@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer
-from origin import Origin
 
 from image_insights.config import Settings
 from image_insights.errors import DownloadError
 from image_insights.fetch import Fetcher
 from image_insights.http_errors import ApiError, render
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer
+from tests.support.origin import Origin
 
 
 def answer(error: DownloadError) -> ApiError:

@@ -6,12 +6,12 @@ import dataclasses
 import ipaddress
 
 import pytest
-from origin import Origin
 
 from image_insights.config import Resolver, Settings
 from image_insights.errors import DownloadError
 from image_insights.fetch import Fetcher, is_odd_numeric_host, is_public_address, redact
 from image_insights.http_errors import ApiError, render
+from tests.support.origin import Origin
 
 
 def answer(error: DownloadError) -> ApiError:

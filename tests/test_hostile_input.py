@@ -22,16 +22,16 @@ from typing import Any
 import falcon.testing
 import numpy as np
 import pytest
-import synthetic
-from http_helpers import multipart
-from live_server import LiveServer, running_service
 from PIL import Image
-from procfs import children
-from reference import reference_stats
 
 import image_insights
 from image_insights.app import create_app
 from image_insights.config import Settings
+from tests.support import synthetic
+from tests.support.http_helpers import multipart
+from tests.support.live_server import LiveServer, running_service
+from tests.support.procfs import children
+from tests.support.reference import reference_stats
 
 UPLOAD = "/v1/image/analysis"
 BY_URL = "/v1/image/analysis/url"

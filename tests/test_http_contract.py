@@ -17,10 +17,9 @@ from image_insights.analyzer import Analyzer
 from image_insights.app import create_app
 from image_insights.config import Settings
 from image_insights.pipeline import prepare
-
-import synthetic
-from http_helpers import encode, gradient, multipart
-from origin import running_origin
+from tests.support import synthetic
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.origin import running_origin
 
 UPLOAD = "/v1/image/analysis"
 BY_URL = "/v1/image/analysis/url"

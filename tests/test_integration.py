@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer
-from origin import Origin
 
 import image_insights
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer
+from tests.support.origin import Origin
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +149,7 @@ def test_malformed_setting_stops_start_naming_the_variable() -> None:
     import os
     import subprocess
 
-    from live_server import GUNICORN, ROOT, free_port
+    from tests.support.live_server import GUNICORN, ROOT, free_port
 
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), "CACHE_MAX_SIZE": "lots"}
     done = subprocess.run(

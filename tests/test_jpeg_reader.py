@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import synthetic
 from image_insights import _core
+from tests.support import synthetic
 
 #: The scales the reader decodes at, as denominators.
 DENOMINATORS = (8, 4, 2, 1)

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
-import synthetic
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer, running_service
-from origin import Origin
 from prometheus_client.parser import text_string_to_metric_families
 
 from image_insights import errors, http_errors
 from image_insights.app import create_app
 from image_insights.config import Settings
 from image_insights.monitoring import FALLBACK_REASONS, METHODS, OTHER, REFUSAL_REASONS, STATUSES
+from tests.support import synthetic
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer, running_service
+from tests.support.origin import Origin
 
 UPLOAD = "/v1/image/analysis"
 URL = "/v1/image/analysis/url"

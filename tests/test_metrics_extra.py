@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from http_helpers import encode, gradient, multipart
 from PIL import Image
-from reference_extras import (
+
+import image_insights
+from image_insights import _core
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.reference_extras import (
     LAYOUT_CHANNELS,
     colorfulness,
     contrast,
@@ -25,9 +28,6 @@ from reference_extras import (
     rgb_and_opaque,
     sharpness,
 )
-
-import image_insights
-from image_insights import _core
 
 
 @st.composite

@@ -9,8 +9,6 @@ import falcon.testing
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from live_server import LiveServer
-from origin import Origin
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -20,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
 
 from image_insights.app import create_app
 from image_insights.config import Settings
+from tests.support.live_server import LiveServer
+from tests.support.origin import Origin
 
 
 def routed_operations(app: falcon.App) -> set[tuple[str, str]]:

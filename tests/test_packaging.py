@@ -14,8 +14,9 @@ import venv
 from pathlib import Path
 
 import pytest
-from http_helpers import multipart
-from live_server import ROOT, free_port, running_service, wait_until_healthy
+
+from tests.support.http_helpers import multipart
+from tests.support.live_server import ROOT, free_port, running_service, wait_until_healthy
 
 # Pillow's process-wide settings a library could be tempted to change.
 _PILLOW_GLOBALS = """

@@ -1,6 +1,6 @@
 """`image_insights.analyze()` end to end: every kind of JPEG and PNG it must read, the size it
 analyses at, the DCT scale a JPEG is decoded at, what is left to Pillow and why, its typed
-errors, and agreement with the reference pipeline (tests/reference.py: full decode, RGB,
+errors, and agreement with the reference pipeline (tests/support/reference.py: full decode, RGB,
 Lanczos, NumPy statistics)."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import features
 
-import synthetic
 from image_insights import (
     AnalysisTimeout,
     CorruptImage,
@@ -32,7 +31,8 @@ from image_insights._core import analysis_size
 from image_insights.config import Settings
 from image_insights import pipeline
 from image_insights.pipeline import prepare
-from reference import HISTOGRAM_LABELS, reference_analyze, reference_pixels
+from tests.support import synthetic
+from tests.support.reference import HISTOGRAM_LABELS, reference_analyze, reference_pixels
 
 ALL_METRICS = "brightness,median,histogram"
 EDGE_MODES = ("left_right", "top_bottom", "all")

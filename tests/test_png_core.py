@@ -1,5 +1,5 @@
 """The Rust PNG decoder (`_core.decode_png`) against Pillow's decode converted by the Pillow fallback's rules
-(tests/reference.py): exact pixels for every colour type, bit depth, interlacing, tRNS kind and odd
+(tests/support/reference.py): exact pixels for every colour type, bit depth, interlacing, tRNS kind and odd
 size; 16-bit samples against floor(v / 257 + 1/2) computed from the stored samples; and
 typed errors for damaged CRCs, cut files, broken deflate data, bad filter bytes and bombs."""
 
@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import png_files
-import synthetic
 from image_insights import _core
-from reference import pillow_alpha, pillow_l_or_rgb, png_crc_error
-from png_files import GREY, GREY_ALPHA, PALETTE, RGB, RGBA, Case
+from tests.support import png_files, synthetic
+from tests.support.png_files import GREY, GREY_ALPHA, PALETTE, RGB, RGBA, Case
+from tests.support.reference import pillow_alpha, pillow_l_or_rgb, png_crc_error
 
 LAYOUTS = {(1, False): "L", (1, True): "LA", (3, False): "RGB", (3, True): "RGBA"}
 SIZES = [(1, 1), (1, 9), (9, 1), (7, 3), (33, 17)]
@@ -35,7 +34,7 @@ def narrowed(samples: np.ndarray) -> np.ndarray:
 
 
 def pillow_pixels(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
-    """Pillow's decode by the service's conversion rules (tests/reference.py): the L or RGB channels, and the alpha channel
+    """Pillow's decode by the service's conversion rules (tests/support/reference.py): the L or RGB channels, and the alpha channel
     when the image has one."""
     image = Image.open(io.BytesIO(data))
     image.load()

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import synthetic
-from http_helpers import multipart
-from live_server import GUNICORN, ROOT, LiveServer, free_port, wait_until_healthy
-from origin import Origin
+
+from tests.support import synthetic
+from tests.support.http_helpers import multipart
+from tests.support.live_server import GUNICORN, ROOT, LiveServer, free_port, wait_until_healthy
+from tests.support.origin import Origin
 
 pytestmark = pytest.mark.integration
 

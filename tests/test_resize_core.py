@@ -19,11 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import png_files
-import synthetic
 from image_insights import _core
-from reference import reference_size as analysis_size
-from test_pipeline import DOWNSCALED
+from tests.support import png_files, synthetic
+from tests.support.reference import reference_size as analysis_size
+from tests.test_pipeline import DOWNSCALED
 
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 #: (width, height): web and camera photos, both orientations, panoramas, strips, just over

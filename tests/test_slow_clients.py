@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 import image_insights
-import synthetic
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer, running_service
-from procfs import children
-from stress_campaigns import SLOW_STARTS, SlowClients
+from tests.stress_campaigns import SLOW_STARTS, SlowClients
+from tests.support import synthetic
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer, running_service
+from tests.support.procfs import children
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,10 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-import stress_campaigns as campaigns
-from live_server import LiveServer, running_service
-from origin import Origin
+
+from tests import stress_campaigns as campaigns
+from tests.support.live_server import LiveServer, running_service
+from tests.support.origin import Origin
 
 pytestmark = [pytest.mark.stress, pytest.mark.integration]
 

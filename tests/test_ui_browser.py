@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from http_helpers import encode, gradient, multipart
-from live_server import LiveServer, running_service
-from origin import Origin
 
 import image_insights
+from tests.support.http_helpers import encode, gradient, multipart
+from tests.support.live_server import LiveServer, running_service
+from tests.support.origin import Origin
 
 pytestmark = pytest.mark.integration
 

@@ -1,20 +1,16 @@
 """The naive reference pipeline behind the same HTTP layer, for the wrk comparison: full
-decode, Lanczos to 512 px, NumPy float64 statistics (tests/reference.py). No cache, no limits
-beyond what the benchmark needs."""
+decode, Lanczos to 512 px, NumPy float64 statistics (tests/support/reference.py). No cache,
+no limits beyond what the benchmark needs."""
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import falcon
 import falcon.media
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-
-from reference import reference_analyze  # noqa: E402
+from tests.support.reference import reference_analyze
 
 
 class ReferenceAnalysis:

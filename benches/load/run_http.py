@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """HTTP benchmark of the service against the sharp peer (benches/peer) and the reference app,
 on the traffic classes (benches/traffic.py).
 
@@ -17,8 +16,9 @@ Medians over the rounds go in a Markdown table with the service's speed-up over 
 (peer latency / service latency; service req/s / peer req/s) and their geometric means.
 Nothing here asserts on time: the machine is shared.
 
-Usage: run_http.py [--rounds R] [--requests N] [--seconds S] [--connections C]
-                   [--classes SUBSTRING,...] [--servers NAME,...] [--output FILE] [--check-only]
+Usage: python -m benches.load.run_http [--rounds R] [--requests N] [--seconds S]
+           [--connections C] [--classes SUBSTRING,...] [--servers NAME,...]
+           [--output FILE] [--check-only]
 """
 
 from __future__ import annotations
@@ -41,13 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benches"))
-
-from http_helpers import multipart  # noqa: E402
-from live_server import GUNICORN, free_port, wait_until_healthy  # noqa: E402
-from traffic import TrafficClass, available_classes, encoded, source_description  # noqa: E402
+from benches.traffic import TrafficClass, available_classes, encoded, source_description
+from tests.support.http_helpers import multipart
+from tests.support.live_server import GUNICORN, ROOT, free_port, wait_until_healthy
 
 PEER_DIR = ROOT / "benches" / "peer"
 PATH = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
@@ -64,7 +60,7 @@ class Server:
 def _gunicorn(app: str, **env: str) -> Server:
     """`app` under the project's gunicorn.conf.py: two workers, cache and request logs off."""
     command = [str(GUNICORN), "--config", "gunicorn.conf.py",
-               "--pythonpath", str(Path(__file__).parent), app]  # fmt: skip
+               "--pythonpath", str(ROOT), app]  # fmt: skip
     settings = {"WEB_CONCURRENCY": "2", "CACHE_ENABLED": "false",
                 "ENABLE_DETAILED_LOGGING": "false"}  # fmt: skip
     return Server(command, settings | env, ROOT)
@@ -75,7 +71,7 @@ def _gunicorn(app: str, **env: str) -> Server:
 SERVERS: dict[str, Server] = {
     SERVICE: _gunicorn("image_insights.wsgi:app"),
     PEER: Server(["node", "server.js"], {"PEER_WORKERS": "2"}, PEER_DIR),
-    REFERENCE: _gunicorn("reference_app:app"),
+    REFERENCE: _gunicorn("benches.load.reference_app:app"),
     "service-dc-off": _gunicorn("image_insights.wsgi:app", JPEG_FAST_PATH="false"),
     # The peer with two libvips threads per image (sharp's default here is one).
     "peer-2-threads": Server(["node", "server.js"], {"PEER_WORKERS": "2", "SHARP_CONCURRENCY": "2"},

@@ -1,0 +1,1 @@
+"""The HTTP benchmark (`python -m benches.load.run_http`) and the reference app it serves."""
