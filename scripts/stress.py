@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests import stress_campaigns as campaigns
+from scripts import stress_campaigns as campaigns
 from tests.support.live_server import running_service
 from tests.support.origin import running_origin
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import image_insights
-from tests.stress_campaigns import SLOW_STARTS, SlowClients
+from scripts.stress_campaigns import SLOW_STARTS, SlowClients
 from tests.support import synthetic
 from tests.support.http_helpers import encode, gradient, multipart
 from tests.support.live_server import LiveServer, running_service

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import stress_campaigns as campaigns
+from scripts import stress_campaigns as campaigns
 from tests.support.live_server import LiveServer, running_service
 from tests.support.origin import Origin
 
