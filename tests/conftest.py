@@ -1,4 +1,5 @@
-"""Shared fixtures: settings, a Falcon test client, generated images."""
+"""Shared fixtures: settings, Falcon test clients (with the cache and without), generated
+images, the local origin server and the real service."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from tests.support.http_helpers import encode, gradient
 from tests.support.live_server import LiveServer, running_service
 from tests.support.origin import Origin, running_origin
 
+# The checks of an answer in tests/support/hostile.py assert as a test does; pytest rewrites
+# them so that a failure shows the values compared.
+pytest.register_assert_rewrite("tests.support.hostile")
+
 
 @pytest.fixture
 def settings() -> Settings:
@@ -23,6 +28,15 @@ def settings() -> Settings:
 @pytest.fixture
 def client(settings: Settings) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(create_app(settings))
+
+
+@pytest.fixture
+def uncached_client(settings: Settings) -> falcon.testing.TestClient:
+    """A Falcon test client with the cache off: every answer is computed, so the same bytes
+    can be sent again."""
+    return falcon.testing.TestClient(
+        create_app(dataclasses.replace(settings, cache_enabled=False))
+    )
 
 
 @pytest.fixture(scope="session")
