@@ -40,6 +40,8 @@ from tests.support.http_helpers import multipart
 from tests.support.live_server import LiveServer, running_service
 from tests.support.procfs import children
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[LiveServer]:
