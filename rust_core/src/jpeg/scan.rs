@@ -658,7 +658,12 @@ fn decode_ac_refine<B: Coefficients>(
             }
             if zeros == 0 {
                 // Past the band's end (corrupt data): correct the rest and end the block.
+                // libjpeg still places the new coefficient, at the position after the
+                // band's end (63 past the block's), over whatever is there.
                 block.refine(reader, ahead & block.nonzero(), plus);
+                if value != 0 {
+                    block.store_value((end + 1).min(63), value);
+                }
                 k = end + 1;
                 break;
             }
@@ -817,8 +822,9 @@ mod tests {
                         }
                         k += 1;
                     }
-                    if value != 0 && k <= end {
-                        all[k] = value;
+                    // Past the band's end (corrupt data) libjpeg places it after the end.
+                    if value != 0 {
+                        all[k.min(63)] = value;
                     }
                     k += 1;
                 }
