@@ -49,7 +49,9 @@ type Decode = fn(&[u8]) -> usize;
 
 fn bench(c: &mut Criterion) {
     let Some(dir) = std::env::var_os("PNG_BENCH_DIR").map(PathBuf::from) else {
-        eprintln!("png_decoders: set PNG_BENCH_DIR (python -m scripts.png_bench_inputs DIR writes it)");
+        eprintln!(
+            "png_decoders: set PNG_BENCH_DIR (python -m scripts.png_bench_inputs DIR writes it)"
+        );
         return;
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
