@@ -1,10 +1,11 @@
 """The `image-insights` command: analyse files, folders and URLs, draw a histogram, run the
 service.
 
-Analysis runs in this process tree through `image_insights.analyze()`, one process per
-usable core; a URL is downloaded first as the service downloads it (fetch.py: the same SSRF
-vetting, deadline and size limit, configured by the same environment variables). `serve`
-replaces itself with gunicorn and the package's gunicorn settings.
+Analysis runs through `image_insights.analyze_many()`, one thread per usable core (the core
+releases the GIL), or on a Dask cluster with `--scheduler` / `--dask local`
+(`image_insights.dask`); a URL is downloaded as the service downloads it (fetch.py: the same
+SSRF vetting, deadline and size limit, configured by the same environment variables).
+`serve` replaces itself with gunicorn and the package's gunicorn settings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import csv
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -23,8 +23,9 @@ import orjson
 
 from . import __version__
 from .config import Settings
-from .errors import CorruptImage, DownloadError, ImageInsightsError
+from .errors import CorruptImage, DownloadError, ImageInsightsError, UnreadableFile
 from .fetch import Fetcher, has_http_scheme
+from .many import ItemResult, analyze_many, usable_cores
 from .pipeline import HISTOGRAM_RANGES, analyze, sniff_format
 from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
 
@@ -75,6 +76,15 @@ class Source:
         if has_http_scheme(argument):
             return cls(argument, url=argument)
         return cls(argument, path=Path(argument))
+
+    @property
+    def item(self) -> str | Path | bytes:
+        """What analyze_many reads: the URL, the path, or the bytes."""
+        if self.url is not None:
+            return self.url
+        if self.path is not None:
+            return self.path
+        return self.data or b""
 
     def read(self) -> bytes:
         """The image's bytes.
@@ -146,7 +156,15 @@ def analyze_source(
         return Outcome(source.label, error=exc.strerror or type(exc).__name__)
 
 
+def outcome_of(source: Source, item: ItemResult) -> Outcome:
+    if item.error is not None:
+        return Outcome(source.label, error=_describe(item.error))
+    return Outcome(source.label, result=item.result)
+
+
 def _describe(exc: ImageInsightsError) -> str:
+    if isinstance(exc, UnreadableFile):
+        return exc.reason
     if isinstance(exc, CorruptImage):
         return f"invalid or corrupted image file: {exc.reason}"
     if isinstance(exc, DownloadError) and exc.url:
@@ -156,30 +174,21 @@ def _describe(exc: ImageInsightsError) -> str:
     return str(exc)
 
 
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def run_all(
     sources: list[Source],
     metrics: tuple[str, ...],
     edge_mode: str | None,
     progress: Progress,
 ) -> list[Outcome]:
-    """Every source's outcome, in input order; one process per usable core."""
-    if len(sources) <= 1:
-        outcomes = [analyze_source(source, metrics, edge_mode) for source in sources]
-        progress.advance(len(outcomes))
-        return outcomes
+    """Every source's outcome, in input order; one thread per usable core."""
     by_index: dict[int, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=min(usable_cores(), len(sources))) as pool:
-        futures = {
-            pool.submit(analyze_source, source, metrics, edge_mode): index
-            for index, source in enumerate(sources)
-        }
-        for future in as_completed(futures):
-            by_index[futures[future]] = future.result()
-            progress.advance()
+    items = [source.item for source in sources]
+    workers = max(1, min(usable_cores(), len(sources)))
+    for item in analyze_many(
+        items, metrics, edge_mode, workers=workers, settings=Settings.from_env()
+    ):
+        by_index[item.index] = outcome_of(sources[item.index], item)
+        progress.advance()
     return [by_index[index] for index in range(len(sources))]
 
 
