@@ -14,7 +14,7 @@ import argparse
 import csv
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -36,6 +36,8 @@ PROGRESS_MIN_INPUTS = 3
 #: The service's gunicorn settings, a module of this package (gunicorn's `python:` form).
 GUNICORN_CONFIG = "python:image_insights.serving.gunicorn_config"
 STDIN = "-"
+#: The packages of the `dask` extra, which --scheduler and --dask need.
+DASK_EXTRA = frozenset({"dask", "distributed", "pandas", "pyarrow"})
 
 _EXAMPLES = {
     "analyze": """\
@@ -44,6 +46,8 @@ examples:
   image-insights analyze ~/Pictures --metrics brightness,median,histogram --format csv > out.csv
   image-insights analyze a.png b.jpg --edge-mode all --format json
   image-insights analyze https://example.com/cat.jpg --metrics brightness,colors
+  image-insights analyze /shared/photos --scheduler tcp://10.0.0.5:8786 --format csv > out.csv
+  image-insights analyze photos/ --dask local --format jsonl
   curl -s https://example.com/cat.jpg | image-insights analyze - --format jsonl""",
     "serve": """\
 examples:
@@ -179,17 +183,43 @@ def run_all(
     metrics: tuple[str, ...],
     edge_mode: str | None,
     progress: Progress,
+    results: Iterable[ItemResult] | None = None,
 ) -> list[Outcome]:
-    """Every source's outcome, in input order; one thread per usable core."""
+    """Every source's outcome, in input order: from `results` (the items' ItemResults in
+    any order), by default analyze_many's on one thread per usable core."""
+    if results is None:
+        workers = max(1, min(usable_cores(), len(sources)))
+        items = [source.item for source in sources]
+        settings = Settings.from_env()
+        results = analyze_many(items, metrics, edge_mode, workers=workers, settings=settings)
     by_index: dict[int, Outcome] = {}
-    items = [source.item for source in sources]
-    workers = max(1, min(usable_cores(), len(sources)))
-    for item in analyze_many(
-        items, metrics, edge_mode, workers=workers, settings=Settings.from_env()
-    ):
+    for item in results:
         by_index[item.index] = outcome_of(sources[item.index], item)
         progress.advance()
     return [by_index[index] for index in range(len(sources))]
+
+
+def run_on_dask(
+    sources: list[Source],
+    metrics: tuple[str, ...],
+    edge_mode: str | None,
+    progress: Progress,
+    scheduler: str | None,
+) -> list[Outcome]:
+    """run_all on the Dask cluster at `scheduler` (None: one started on this machine).
+    Paths are made absolute: the workers do not share this process's directory.
+
+    Raises:
+        ImportError: the dask extra is not installed. OSError: no scheduler there.
+    """
+    from . import dask as on_dask
+
+    items = [source.path.absolute() if source.path else source.item for source in sources]
+    with on_dask.connect(scheduler) as client:
+        results = on_dask.iter_results(
+            client, items, metrics, edge_mode, settings=Settings.from_env()
+        )
+        return run_all(sources, metrics, edge_mode, progress, results)
 
 
 class Progress:
@@ -322,7 +352,22 @@ def command_analyze(args: argparse.Namespace) -> int:
         return _usage_error("standard input (-) can be given once")
     sources, missing = collect_sources(args.paths, sys.stdin.buffer)
     progress = Progress(len(sources), sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
-    outcomes = run_all(sources, metrics, edge_mode, progress)
+    on_dask = args.scheduler is not None or args.dask is not None
+    if not on_dask or not sources:
+        outcomes = run_all(sources, metrics, edge_mode, progress)
+    else:
+        try:
+            outcomes = run_on_dask(sources, metrics, edge_mode, progress, args.scheduler)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in DASK_EXTRA:
+                raise
+            return _usage_error(
+                "--scheduler and --dask need the dask extra: pip install 'image-insights[dask]'"
+            )
+        except OSError as exc:
+            where = args.scheduler or "a local cluster"
+            print(f"image-insights: cannot run on {where}: {exc}", file=sys.stderr)
+            return EXIT_FAILURES
     failures = [(o.label, o.error or "") for o in outcomes if o.error is not None] + missing
     WRITERS[args.format](outcomes, sys.stdout)
     sys.stdout.flush()
@@ -444,6 +489,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar"
     )
+    cluster = analyze_cmd.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); its "
+        "workers need the package installed and must be able to read the files",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--dask", choices=("local",),
+        help="local: run on a Dask cluster of this machine's cores started for the command",
+    )  # fmt: skip
     analyze_cmd.set_defaults(run=command_analyze)
 
     serve_cmd = command("serve", "Run the HTTP service under gunicorn with the package's settings.")

@@ -15,7 +15,10 @@ whose worker dies is run again by Dask, so no image is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,10 +27,11 @@ import dask.dataframe
 import pandas as pd
 import pyarrow as pa
 from dask.delayed import delayed
+from distributed import Client, LocalCluster, as_completed
 
 from .config import Settings
 from .limits import DEFAULT_MAX_PIXELS
-from .many import ItemResult, analyze_many
+from .many import ItemResult, analyze_many, usable_cores
 from .options import parse_edge_mode, parse_metrics
 from .pipeline import analyze_array
 
@@ -103,6 +107,45 @@ def analyze(
     batches = _as_bag(items, batch_size).to_delayed()
     frames = [delayed(_batch_frame, pure=True)(batch, options, schema) for batch in batches]
     return dask.dataframe.from_delayed(frames, meta=_frame([], schema, []), verify_meta=False)
+
+
+@contextmanager
+def connect(scheduler: str | None, timeout: float = 30.0) -> Iterator[Client]:
+    """A client of the scheduler at `scheduler` (tcp://host:8786), or, for None, of a
+    cluster started for the block on this machine: one single-threaded worker process per
+    usable core, listening on loopback only, without a dashboard.
+
+    Raises:
+        OSError (TimeoutError included): the scheduler cannot be reached in `timeout` s.
+    """
+    if scheduler is not None:
+        with Client(scheduler, timeout=timeout) as client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=usable_cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def iter_results(
+    client: Client,
+    items: Sequence[Any],
+    metrics: str | Iterable[str] | None = "brightness",
+    edge_mode: str | None = None,
+    *,
+    tasks_per_thread: int = 4,
+    settings: Settings | None = None,
+) -> Iterator[ItemResult]:
+    """Every item's ItemResult on `client`'s cluster, a batch at a time as each finishes:
+    batches of at most DEFAULT_BATCH_SIZE items, about `tasks_per_thread` per worker
+    thread so that the work spreads evenly."""
+    threads = max(1, sum(client.nthreads().values()))
+    batch_size = max(1, min(DEFAULT_BATCH_SIZE, math.ceil(len(items) / (tasks_per_thread * threads))))
+    bag = results(items, metrics, edge_mode, batch_size=batch_size, settings=settings)
+    for future in as_completed(client.compute(bag.to_delayed())):
+        yield from future.result()
 
 
 def row_schema(metrics: tuple[str, ...], edge_mode: str | None) -> pa.Schema:
@@ -194,4 +237,6 @@ def _frame(rows: list[dict[str, Any]], schema: pa.Schema, index: list[int]) -> p
     return frame
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "analyze", "results", "row", "row_schema"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE", "analyze", "connect", "iter_results", "results", "row", "row_schema"
+]  # fmt: skip
