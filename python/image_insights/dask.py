@@ -113,7 +113,7 @@ def analyze(
 def connect(scheduler: str | None, timeout: float = 30.0) -> Iterator[Client]:
     """A client of the scheduler at `scheduler` (tcp://host:8786), or, for None, of a
     cluster started for the block on this machine: one single-threaded worker process per
-    usable core, listening on loopback only, without a dashboard.
+    usable core, listening on loopback only (its HTTP status pages on a free port).
 
     Raises:
         OSError (TimeoutError included): the scheduler cannot be reached in `timeout` s.
@@ -124,7 +124,7 @@ def connect(scheduler: str | None, timeout: float = 30.0) -> Iterator[Client]:
         return
     with LocalCluster(
         n_workers=usable_cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR,
+        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
 
