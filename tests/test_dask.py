@@ -25,6 +25,8 @@ import image_insights
 import image_insights.dask as on_dask
 from image_insights import ImageInsightsError, errors
 
+pytestmark = pytest.mark.cluster
+
 METRICS = "brightness,median,histogram,colors"
 SCRIPT = Path(sys.executable).with_name("image-insights")
 #: How long the test waits for the cluster to reach a state, before it fails.
@@ -99,6 +101,16 @@ def test_rows_equal_the_in_process_results(client: Client, folder: list[str]) ->
         ("brightness", "median", "histogram", "colors"), "all").names)  # fmt: skip
     assert actual_rows(computed) == [without_empty(expected_row(p)) for p in folder]
     assert set(computed["error"].dropna()) == {"corrupt_image", "empty_image", "unreadable_file"}
+
+
+def test_a_bag_of_paths_is_analysed_partition_by_partition(
+    client: Client, folder: list[str]
+) -> None:
+    import dask.bag
+
+    frame = on_dask.analyze(dask.bag.from_sequence(folder, npartitions=3), METRICS, "all")
+    assert frame.npartitions == 3
+    assert actual_rows(frame.compute()) == [without_empty(expected_row(p)) for p in folder]
 
 
 def test_the_bag_of_results_keeps_the_errors_themselves(client: Client, folder: list[str]) -> None:
