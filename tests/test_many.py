@@ -320,3 +320,15 @@ def test_importing_the_package_loads_neither_dask_nor_numpy_nor_pillow() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("\n## Many images\n", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    out = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("0 ") and lines[0].endswith(".jpg 0")
+    assert "failed: corrupt_image" in lines[4]
+    assert lines[5] == "5 None 0"
