@@ -24,9 +24,9 @@ import orjson
 from . import __version__
 from .config import Settings
 from .errors import CorruptImage, DownloadError, ImageInsightsError, UnreadableFile
-from .fetch import Fetcher, has_http_scheme
+from .fetch import has_http_scheme
 from .many import ItemResult, analyze_many, usable_cores
-from .pipeline import HISTOGRAM_RANGES, analyze, sniff_format
+from .pipeline import HISTOGRAM_RANGES, sniff_format
 from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
 
 #: Exit statuses: every input analysed; at least one failed; the command line was wrong.
@@ -90,18 +90,6 @@ class Source:
             return self.path
         return self.data or b""
 
-    def read(self) -> bytes:
-        """The image's bytes.
-
-        Raises:
-            OSError: a file that cannot be read. DownloadError: a URL that cannot be fetched.
-        """
-        if self.url is not None:
-            return Fetcher(Settings.from_env()).fetch(self.url)
-        if self.path is not None:
-            return self.path.read_bytes()
-        return self.data or b""
-
 
 def _looks_like_image(path: Path) -> bool:
     try:
@@ -146,18 +134,6 @@ class Outcome:
     label: str
     result: dict[str, Any] | None = None
     error: str | None = None
-
-
-def analyze_source(
-    source: Source, metrics: tuple[str, ...], edge_mode: str | None
-) -> Outcome:
-    """Runs in a pool process: never raises for a bad input, says why instead."""
-    try:
-        return Outcome(source.label, result=analyze(source.read(), metrics, edge_mode))
-    except ImageInsightsError as exc:
-        return Outcome(source.label, error=_describe(exc))
-    except OSError as exc:
-        return Outcome(source.label, error=exc.strerror or type(exc).__name__)
 
 
 def outcome_of(source: Source, item: ItemResult) -> Outcome:
@@ -210,7 +186,7 @@ def run_on_dask(
     Paths are made absolute: the workers do not share this process's directory.
 
     Raises:
-        ImportError: the dask extra is not installed. OSError: no scheduler there.
+        ModuleNotFoundError: the dask extra is not installed. OSError: no scheduler there.
     """
     from . import dask as on_dask
 
@@ -388,7 +364,8 @@ def command_histogram(args: argparse.Namespace) -> int:
         source = Source(STDIN, data=sys.stdin.buffer.read())
     else:
         source = Source.of(args.file)
-    outcome = analyze_source(source, ("brightness", "histogram"), None)
+    quiet = Progress(1, sys.stderr, enabled=False)
+    (outcome,) = run_all([source], ("brightness", "histogram"), None, quiet)
     if outcome.result is None:
         print(f"image-insights: {outcome.label}: {outcome.error}", file=sys.stderr)
         return EXIT_FAILURES
