@@ -142,7 +142,8 @@ def iter_results(
     batches of at most DEFAULT_BATCH_SIZE items, about `tasks_per_thread` per worker
     thread so that the work spreads evenly."""
     threads = max(1, sum(client.nthreads().values()))
-    batch_size = max(1, min(DEFAULT_BATCH_SIZE, math.ceil(len(items) / (tasks_per_thread * threads))))
+    per_task = math.ceil(len(items) / (tasks_per_thread * threads))
+    batch_size = max(1, min(DEFAULT_BATCH_SIZE, per_task))
     bag = results(items, metrics, edge_mode, batch_size=batch_size, settings=settings)
     for future in as_completed(client.compute(bag.to_delayed())):
         yield from future.result()
