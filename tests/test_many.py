@@ -108,6 +108,15 @@ def test_each_item_is_what_analyze_gives(folder: list[Path], ordered: bool, work
     }  # fmt: skip
 
 
+def test_a_timeout_is_each_item_s_own() -> None:
+    data = encode(1200, 800, "JPEG")
+    items = [data, b"junk", data]
+    results = list(image_insights.analyze_many(items, timeout=1e-9, ordered=True))
+    assert [type(r.error) for r in results] == [
+        errors.AnalysisTimeout, errors.CorruptImage, errors.AnalysisTimeout
+    ]  # fmt: skip
+
+
 def test_arrays_bytes_and_paths_mix(tmp_path: Path) -> None:
     array = np.linspace(0, 255, 600 * 400 * 3).astype(np.uint8).reshape(400, 600, 3)
     png = tmp_path / "p.png"
