@@ -60,9 +60,10 @@ ANSWERS: list[tuple[errors.ImageInsightsError, int, dict[str, Any]]] = [
         "received_type": "text/html"}}),
     (errors.DownloadEmpty(URL), 400, {"detail": {"error": "Downloaded image file is empty"}}),
 ]  # fmt: skip
-#: The classes without an answer of their own: bases, and the bug that is a 500.
+#: The classes without an answer of their own: bases, the bug that is a 500, and the
+#: library's failures of inputs that never come over HTTP (files, arrays).
 UNANSWERED = {errors.ImageInsightsError, errors.DownloadError, errors.InvalidUrl,
-              errors.InternalError}  # fmt: skip
+              errors.InternalError, errors.UnreadableFile, errors.InvalidArray}  # fmt: skip
 
 
 def test_every_class_is_answered_or_deliberately_not() -> None:

@@ -2,6 +2,12 @@
 
     >>> import image_insights
     >>> image_insights.analyze(jpeg_bytes, metrics="brightness,median", edge_mode="all")
+    >>> for item in image_insights.analyze_many(paths, metrics="brightness"):
+    ...     print(item.source, item.result or item.error)
+    >>> image_insights.analyze_array(numpy_pixels)
+
+`image_insights.dask` runs the same analysis on a Dask cluster (the `dask` extra); importing
+this package never imports Dask.
 
 Importing the package changes nothing outside it (Pillow's settings included) and loads
 neither Pillow nor the Rust core: those come with the first use of `analyze` or of a core
@@ -23,18 +29,24 @@ from .errors import (
     ImageInsightsError,
     ImageTooLarge,
     InternalError,
+    InvalidArray,
     InvalidEdgeMode,
     InvalidMetrics,
+    UnreadableFile,
 )
 from .options import VALID_EDGE_MODES, VALID_METRICS
 
 if TYPE_CHECKING:
     from ._core import ImageStatistics, __version__, pixel_statistics
-    from .pipeline import analyze
+    from .many import ItemResult, analyze_many
+    from .pipeline import analyze, analyze_array
 
 #: The names loaded on first use, and the module each comes from.
 _LAZY = {
     "analyze": ".pipeline",
+    "analyze_array": ".pipeline",
+    "analyze_many": ".many",
+    "ItemResult": ".many",
     "ImageStatistics": "._core",
     "pixel_statistics": "._core",
     "__version__": "._core",
@@ -68,12 +80,17 @@ __all__ = [
     "ImageInsightsError",
     "ImageTooLarge",
     "InternalError",
+    "InvalidArray",
     "InvalidEdgeMode",
     "InvalidMetrics",
     "ImageStatistics",
+    "ItemResult",
+    "UnreadableFile",
     "VALID_EDGE_MODES",
     "VALID_METRICS",
     "__version__",
     "analyze",
+    "analyze_array",
+    "analyze_many",
     "pixel_statistics",
 ]

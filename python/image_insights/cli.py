@@ -1,10 +1,11 @@
 """The `image-insights` command: analyse files, folders and URLs, draw a histogram, run the
 service.
 
-Analysis runs in this process tree through `image_insights.analyze()`, one process per
-usable core; a URL is downloaded first as the service downloads it (fetch.py: the same SSRF
-vetting, deadline and size limit, configured by the same environment variables). `serve`
-replaces itself with gunicorn and the package's gunicorn settings.
+Analysis runs through `image_insights.analyze_many()`, one thread per usable core (the core
+releases the GIL), or on a Dask cluster with `--scheduler` / `--dask local`
+(`image_insights.dask`); a URL is downloaded as the service downloads it (fetch.py: the same
+SSRF vetting, deadline and size limit, configured by the same environment variables).
+`serve` replaces itself with gunicorn and the package's gunicorn settings.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import argparse
 import csv
 import os
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -23,9 +23,10 @@ import orjson
 
 from . import __version__
 from .config import Settings
-from .errors import CorruptImage, DownloadError, ImageInsightsError
-from .fetch import Fetcher, has_http_scheme
-from .pipeline import HISTOGRAM_RANGES, analyze, sniff_format
+from .errors import CorruptImage, DownloadError, ImageInsightsError, UnreadableFile
+from .fetch import has_http_scheme
+from .many import ItemResult, analyze_many, usable_cores
+from .pipeline import HISTOGRAM_RANGES, sniff_format
 from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
 
 #: Exit statuses: every input analysed; at least one failed; the command line was wrong.
@@ -35,6 +36,8 @@ PROGRESS_MIN_INPUTS = 3
 #: The service's gunicorn settings, a module of this package (gunicorn's `python:` form).
 GUNICORN_CONFIG = "python:image_insights.serving.gunicorn_config"
 STDIN = "-"
+#: The packages of the `dask` extra, which --scheduler and --dask need.
+DASK_EXTRA = frozenset({"dask", "distributed", "pandas", "pyarrow"})
 
 _EXAMPLES = {
     "analyze": """\
@@ -43,6 +46,8 @@ examples:
   image-insights analyze ~/Pictures --metrics brightness,median,histogram --format csv > out.csv
   image-insights analyze a.png b.jpg --edge-mode all --format json
   image-insights analyze https://example.com/cat.jpg --metrics brightness,colors
+  image-insights analyze /shared/photos --scheduler tcp://10.0.0.5:8786 --format csv > out.csv
+  image-insights analyze photos/ --dask local --format jsonl
   curl -s https://example.com/cat.jpg | image-insights analyze - --format jsonl""",
     "serve": """\
 examples:
@@ -76,16 +81,13 @@ class Source:
             return cls(argument, url=argument)
         return cls(argument, path=Path(argument))
 
-    def read(self) -> bytes:
-        """The image's bytes.
-
-        Raises:
-            OSError: a file that cannot be read. DownloadError: a URL that cannot be fetched.
-        """
+    @property
+    def item(self) -> str | Path | bytes:
+        """What analyze_many reads: the URL, the path, or the bytes."""
         if self.url is not None:
-            return Fetcher(Settings.from_env()).fetch(self.url)
+            return self.url
         if self.path is not None:
-            return self.path.read_bytes()
+            return self.path
         return self.data or b""
 
 
@@ -134,19 +136,15 @@ class Outcome:
     error: str | None = None
 
 
-def analyze_source(
-    source: Source, metrics: tuple[str, ...], edge_mode: str | None
-) -> Outcome:
-    """Runs in a pool process: never raises for a bad input, says why instead."""
-    try:
-        return Outcome(source.label, result=analyze(source.read(), metrics, edge_mode))
-    except ImageInsightsError as exc:
-        return Outcome(source.label, error=_describe(exc))
-    except OSError as exc:
-        return Outcome(source.label, error=exc.strerror or type(exc).__name__)
+def outcome_of(source: Source, item: ItemResult) -> Outcome:
+    if item.error is not None:
+        return Outcome(source.label, error=_describe(item.error))
+    return Outcome(source.label, result=item.result)
 
 
 def _describe(exc: ImageInsightsError) -> str:
+    if isinstance(exc, UnreadableFile):
+        return exc.reason
     if isinstance(exc, CorruptImage):
         return f"invalid or corrupted image file: {exc.reason}"
     if isinstance(exc, DownloadError) and exc.url:
@@ -156,31 +154,48 @@ def _describe(exc: ImageInsightsError) -> str:
     return str(exc)
 
 
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def run_all(
     sources: list[Source],
     metrics: tuple[str, ...],
     edge_mode: str | None,
     progress: Progress,
+    results: Iterable[ItemResult] | None = None,
 ) -> list[Outcome]:
-    """Every source's outcome, in input order; one process per usable core."""
-    if len(sources) <= 1:
-        outcomes = [analyze_source(source, metrics, edge_mode) for source in sources]
-        progress.advance(len(outcomes))
-        return outcomes
+    """Every source's outcome, in input order: from `results` (the items' ItemResults in
+    any order), by default analyze_many's on one thread per usable core."""
+    if results is None:
+        workers = max(1, min(usable_cores(), len(sources)))
+        items = [source.item for source in sources]
+        settings = Settings.from_env()
+        results = analyze_many(items, metrics, edge_mode, workers=workers, settings=settings)
     by_index: dict[int, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=min(usable_cores(), len(sources))) as pool:
-        futures = {
-            pool.submit(analyze_source, source, metrics, edge_mode): index
-            for index, source in enumerate(sources)
-        }
-        for future in as_completed(futures):
-            by_index[futures[future]] = future.result()
-            progress.advance()
+    for item in results:
+        by_index[item.index] = outcome_of(sources[item.index], item)
+        progress.advance()
     return [by_index[index] for index in range(len(sources))]
+
+
+def run_on_dask(
+    sources: list[Source],
+    metrics: tuple[str, ...],
+    edge_mode: str | None,
+    progress: Progress,
+    scheduler: str | None,
+) -> list[Outcome]:
+    """run_all on the Dask cluster at `scheduler` (None: one started on this machine).
+    Paths are made absolute: the workers do not share this process's directory.
+
+    Raises:
+        ModuleNotFoundError: the dask extra is not installed. OSError: no scheduler there.
+    """
+    from . import dask as on_dask
+
+    items = [source.path.absolute() if source.path else source.item for source in sources]
+    with on_dask.connect(scheduler) as client:
+        results = on_dask.iter_results(
+            client, items, metrics, edge_mode, settings=Settings.from_env()
+        )
+        return run_all(sources, metrics, edge_mode, progress, results)
 
 
 class Progress:
@@ -313,7 +328,22 @@ def command_analyze(args: argparse.Namespace) -> int:
         return _usage_error("standard input (-) can be given once")
     sources, missing = collect_sources(args.paths, sys.stdin.buffer)
     progress = Progress(len(sources), sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
-    outcomes = run_all(sources, metrics, edge_mode, progress)
+    on_dask = args.scheduler is not None or args.dask is not None
+    if not on_dask or not sources:
+        outcomes = run_all(sources, metrics, edge_mode, progress)
+    else:
+        try:
+            outcomes = run_on_dask(sources, metrics, edge_mode, progress, args.scheduler)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in DASK_EXTRA:
+                raise
+            return _usage_error(
+                "--scheduler and --dask need the dask extra: pip install 'image-insights[dask]'"
+            )
+        except OSError as exc:
+            where = args.scheduler or "a local cluster"
+            print(f"image-insights: cannot run on {where}: {exc}", file=sys.stderr)
+            return EXIT_FAILURES
     failures = [(o.label, o.error or "") for o in outcomes if o.error is not None] + missing
     WRITERS[args.format](outcomes, sys.stdout)
     sys.stdout.flush()
@@ -334,7 +364,8 @@ def command_histogram(args: argparse.Namespace) -> int:
         source = Source(STDIN, data=sys.stdin.buffer.read())
     else:
         source = Source.of(args.file)
-    outcome = analyze_source(source, ("brightness", "histogram"), None)
+    quiet = Progress(1, sys.stderr, enabled=False)
+    (outcome,) = run_all([source], ("brightness", "histogram"), None, quiet)
     if outcome.result is None:
         print(f"image-insights: {outcome.label}: {outcome.error}", file=sys.stderr)
         return EXIT_FAILURES
@@ -435,6 +466,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar"
     )
+    cluster = analyze_cmd.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); its "
+        "workers need the package installed and must be able to read the files",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--dask", choices=("local",),
+        help="local: run on a Dask cluster of this machine's cores started for the command",
+    )  # fmt: skip
     analyze_cmd.set_defaults(run=command_analyze)
 
     serve_cmd = command("serve", "Run the HTTP service under gunicorn with the package's settings.")

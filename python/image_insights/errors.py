@@ -8,6 +8,7 @@ contract's answer (`http_errors.render`); nothing here knows about HTTP.
     ImageInsightsError
     ├── InvalidMetrics, InvalidEdgeMode         what was asked for
     ├── EmptyImage, CorruptImage, ImageTooLarge the image itself
+    ├── UnreadableFile, InvalidArray            a file or an array given instead of bytes
     ├── AnalysisTimeout, InternalError          the analysis
     └── DownloadError                           fetching an image from a URL
         ├── InvalidUrl: EmptyUrl, UnsupportedUrlScheme, UrlNotAllowed
@@ -18,13 +19,26 @@ contract's answer (`http_errors.render`); nothing here knows about HTTP.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+
+def _rebuild(klass: type[ImageInsightsError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = klass.__new__(klass)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ImageInsightsError(Exception):
-    """Base class of every error the library raises on purpose."""
+    """Base class of every error the library raises on purpose. Every error pickles (a
+    result analysed in another process, by Dask say, keeps its error as it was)."""
 
     code: ClassVar[str] = "error"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling calls the class with `args` (the message), which the
+        # subclasses' constructors do not take.
+        return _rebuild, (type(self), self.args, self.__dict__)
 
 
 class InvalidMetrics(ImageInsightsError):
@@ -75,6 +89,29 @@ class ImageTooLarge(ImageInsightsError):
         super().__init__(f"{pixels} pixels exceed the limit of {max_pixels}")
         self.pixels = pixels
         self.max_pixels = max_pixels
+
+
+class UnreadableFile(ImageInsightsError):
+    """A file could not be read (missing, a folder, no permission...); `reason` says why in
+    the system's words."""
+
+    code = "unreadable_file"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class InvalidArray(ImageInsightsError, ValueError):
+    """An array of pixels whose shape or element type cannot be an image: `reason` says
+    what was received and what is accepted."""
+
+    code = "invalid_array"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class AnalysisTimeout(ImageInsightsError):

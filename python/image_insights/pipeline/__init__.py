@@ -5,7 +5,8 @@ sniff the format, check the pixel limit from the header, decode (a JPEG at the s
 scale that still covers the analysis), resize to the analysis size, turn as the EXIF
 orientation says, measure. The JPEGs it leaves to libjpeg come back as a fallback: Pillow
 decodes them (`pillow.py`) and the core does the rest. `fields.py` turns statistics into the
-response.
+response. `analyze_array` takes pixels decoded elsewhere (`arrays.py`) through the same
+resize and statistics.
 
 `prepare` runs the core's part and says whether the fallback is needed, so that a server
 can run the fallback where it can abandon it; `analyze` does everything in the caller's
@@ -24,6 +25,7 @@ from ..errors import AnalysisTimeout, CorruptImage, EmptyImage, ImageTooLarge, I
 from ..limits import ANALYSIS_MAX_SIDE, DEFAULT_MAX_PIXELS
 from ..options import parse_edge_mode, parse_metrics
 from . import pillow
+from .arrays import pixels_of
 from .fields import ALGORITHM, HISTOGRAM_RANGES, build_result
 
 
@@ -156,6 +158,45 @@ def analyze(
     return prepared.result(stats)
 
 
+def analyze_array(
+    array: Any,
+    metrics: str | Iterable[str] | None = "brightness",
+    edge_mode: str | None = None,
+    *,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Analyses decoded pixels as `analyze` analyses a decoded image (the same resize to at
+    most 512 px, the same fields; `width` and `height` are the array's), reading 8-bit
+    pixels in place.
+
+    Arguments:
+        array: a NumPy array (or any buffer) of shape (H, W) for grey, (H, W, 3) for RGB or
+            (H, W, 4) for RGBA ((H, W, 1) and grey + alpha (H, W, 2) too), uint8 or uint16;
+            16-bit samples v become floor(v / 257 + 1/2), as in a 16-bit PNG.
+        metrics, edge_mode, timeout: as for `analyze`.
+
+    Raises:
+        InvalidMetrics, InvalidEdgeMode, InvalidArray (a shape or element type that is not
+        an image's), AnalysisTimeout, InternalError.
+    """
+    wanted = parse_metrics(metrics)
+    mode = parse_edge_mode(edge_mode)
+    pixels = pixels_of(array)
+    stats: _core.ImageStatistics = _run_core(
+        _core.analyze_pixels,
+        pixels.buffer,
+        pixels.width,
+        pixels.height,
+        pixels.layout,
+        source_width=pixels.width,
+        source_height=pixels.height,
+        colors=_wants_colours(wanted),
+        sharpness="sharpness" in wanted,
+        timeout=timeout,
+    )
+    return build_result(stats, wanted, mode, pixels.width, pixels.height)
+
+
 def sniff_format(head: bytes) -> str:
     """'jpeg' or 'png' from an image's first bytes, whatever type was declared.
 
@@ -194,6 +235,7 @@ __all__ = [
     "HISTOGRAM_RANGES",
     "Prepared",
     "analyze",
+    "analyze_array",
     "prepare",
     "sniff_format",
 ]
