@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.http_helpers import multipart
-from tests.support.live_server import ROOT, free_port, running_service, wait_until_healthy
+from tests.support.live_server import ROOT, free_port, running_service, stop, wait_until_healthy
 
 # Pillow's process-wide settings a library could be tempted to change.
 _PILLOW_GLOBALS = """
@@ -155,12 +155,7 @@ def test_the_built_wheel_serves_an_analysis_from_a_fresh_environment(tmp_path: P
         assert response.status == 200, answer
         assert answer["algorithm"] == "rec709" and 0 <= answer["brightness_score"] <= 100
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_the_former_names_of_the_statistics_still_answer_with_a_warning() -> None:

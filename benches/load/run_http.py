@@ -43,7 +43,7 @@ from typing import Any
 
 from benches.traffic import TrafficClass, available_classes, encoded, source_description
 from tests.support.http_helpers import multipart
-from tests.support.live_server import GUNICORN, ROOT, free_port, wait_until_healthy
+from tests.support.live_server import GUNICORN, ROOT, free_port, stop, wait_until_healthy
 
 PEER_DIR = ROOT / "benches" / "peer"
 PATH = "/v1/image/analysis?metrics=brightness,median,histogram&edge_mode=all"
@@ -99,19 +99,10 @@ def running(names: list[str], logs: Path) -> Iterator[dict[str, int]]:
             process = subprocess.Popen(
                 server.command, cwd=server.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             wait_until_healthy(port, process)
             ports[name] = port
         yield ports
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def post(conn: http.client.HTTPConnection, body: bytes, content_type: str) -> tuple[int, bytes]:

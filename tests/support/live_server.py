@@ -46,6 +46,17 @@ class LiveServer:
             conn.close()
 
 
+def stop(process: subprocess.Popen[bytes], within: float = 30) -> None:
+    """Stops a server as its supervisor would: SIGTERM (gunicorn's graceful shutdown), then
+    SIGKILL if it has not exited within `within` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_until_healthy(port: int, process: subprocess.Popen[bytes], within: float = 30) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -85,11 +96,6 @@ def running_service(env: dict[str, str] | None = None, log_path: Path | None = N
         wait_until_healthy(port, process)
         yield LiveServer(port, process)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if log_path:
             log.close()  # type: ignore[union-attr]
