@@ -388,12 +388,73 @@ def sigterm_campaign(server: LiveServer, load_seconds: float, graceful_timeout: 
         "in_flight_at_sigterm": len(in_flight),
         "in_flight_failed": sum(1 for r in in_flight if r[2] != 200),
         "started_before_and_failed": sum(1 for r in load.records if r[0] < terminated_at and r[2] != 200),
+        "failed_statuses": sorted({r[2] for r in load.records if r[2] != 200}),
         "started_after": len(after),
         "started_after_ok": sum(1 for r in after if r[2] == 200),
         "exited": server.process.poll() is not None,
         "exit_code": server.process.poll(),
         "exited_after_s": exited_after,
         "refused_after_exit": refused_after_exit,
+    }
+
+
+def _health_on_new_connection(port: int) -> tuple[float | None, bool]:
+    """GET /health on a new connection: when connect() returned (None when it failed), and
+    whether a 200 came back."""
+    sock = socket.socket()
+    sock.settimeout(20)
+    try:
+        sock.connect(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None, False
+    connected_at = time.monotonic()
+    answer = b""
+    try:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except OSError:
+        pass
+    finally:
+        sock.close()
+    return connected_at, answer.startswith(b"HTTP/1.1 200")
+
+
+def queued_at_sigterm_campaign(
+    server: LiveServer, load_seconds: float, clients: int = 64
+) -> dict[str, Any]:
+    """`clients` threads opening connections to /health as fast as they are answered, so that
+    some are always queued in the listen backlog; then SIGTERM of the master. A connection
+    the kernel completed before the signal was a request made: it must be answered."""
+    stop = threading.Event()
+    records: list[tuple[float | None, bool]] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        for _ in range(MAX_REQUESTS_PER_THREAD):
+            if stop.is_set():
+                return
+            record = _health_on_new_connection(server.port)
+            with lock:
+                records.append(record)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for _ in range(clients):
+            pool.submit(run)
+        time.sleep(load_seconds)
+        terminated_at = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        stop.set()
+    before = [ok for at, ok in records if at is not None and at < terminated_at]
+    return {
+        "connections_before_sigterm": len(before),
+        "unanswered_before_sigterm": before.count(False),
+        "exit_code": server.process.poll(),
     }
 
 

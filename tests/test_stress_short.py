@@ -73,6 +73,16 @@ def test_sigterm_under_load_short() -> None:
     assert figures["refused_after_exit"], figures
 
 
+def test_sigterm_answers_connections_already_queued() -> None:
+    # Connections queued in the listen backlog when the workers stop accepting used to be
+    # reset when the socket closed; 64 clients keep some queued at any moment.
+    with running_service({**ENV, "GUNICORN_GRACEFUL_TIMEOUT": "10"}) as server:
+        figures = campaigns.queued_at_sigterm_campaign(server, load_seconds=1.5)
+    assert figures["exit_code"] == 0, figures
+    assert figures["connections_before_sigterm"] > 0, figures
+    assert figures["unanswered_before_sigterm"] == 0, figures
+
+
 @pytest.mark.parametrize("kind", ["png-40mp", "jpeg-40mp"])
 def test_memory_40_megapixels_short(service: LiveServer, kind: str) -> None:
     image = campaigns.forty_mp_images()[kind]

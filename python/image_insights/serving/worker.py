@@ -17,7 +17,8 @@ wrapper gives every read what is left of it); a body the app only refuses (decla
 large) gets a second at most. gunicorn's parser still parses every request, from the
 buffered bytes (handed over without a copy, and read out in the pieces the parser asks for,
 through an unreader whose reads cost what they return: gunicorn's own copies everything it
-holds on each read); keep-alive, pipelining, max_requests and graceful shutdown are gunicorn's.
+holds on each read); keep-alive, pipelining, max_requests and graceful shutdown are gunicorn's,
+except that a stopping worker answers the connections already queued for it.
 Closing a connection lingers in the event loop rather than blocking it.
 
 Selected in gunicorn.conf.py. TLS and HTTP/2 are terminated in front of the service; with
@@ -29,6 +30,7 @@ from __future__ import annotations
 import errno
 import io
 import math
+import select
 import selectors
 import socket
 import time
@@ -265,6 +267,23 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
         conn = _Conn(self.cfg, client_sock, client_addr, listener.getsockname(),
                      self.request_timeout)  # fmt: skip
         self._read_next_request(conn)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Stopping, the worker first takes the connections the kernel has already completed
+        for it (the listen backlog): those clients have made their requests, and would be
+        reset when the last process closes the listening socket, up to the graceful timeout
+        later. It then closes its listeners, so that a connection made after that is refused
+        at once rather than queued to be reset."""
+        stopping = not enabled and self._accepting and not self.alive
+        super().set_accept_enabled(enabled)
+        if not stopping:
+            return
+        for listener in self.sockets:
+            waiting = select.poll()
+            waiting.register(listener.fileno(), select.POLLIN)
+            while self.nr_conns < self.worker_connections and waiting.poll(0):
+                self.accept(listener)
+            listener.close()
 
     def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
         if not self.pre_read:
