@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -184,10 +185,11 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_no_image(
     assert actual_rows(computed) == expected
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCRIPT), "analyze", *args], capture_output=True, text=True, timeout=180
-    )
+        [str(SCRIPT), "analyze", *args], capture_output=True, text=True, timeout=180,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
 
 
 def test_the_cli_runs_a_folder_through_a_cluster(client: Client, folder: list[str]) -> None:
@@ -200,6 +202,19 @@ def test_the_cli_runs_a_folder_through_a_cluster(client: Client, folder: list[st
     )  # fmt: skip
     assert here.returncode == 1 and len(here.stdout) > 1000
     assert "1 of 13 inputs failed" in here.stderr
+
+
+def test_the_cli_reports_a_scheduler_it_cannot_reach(folder: list[str]) -> None:
+    with socket.socket() as unused:  # a loopback port that nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    directory = str(Path(folder[0]).parent)
+    result = run_cli(directory, "--scheduler", address,
+                     env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert f"image-insights: cannot run on {address}: " in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_the_cli_starts_a_local_cluster(tmp_path: Path) -> None:

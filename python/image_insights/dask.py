@@ -110,16 +110,18 @@ def analyze(
 
 
 @contextmanager
-def connect(scheduler: str | None, timeout: float = 30.0) -> Iterator[Client]:
+def connect(scheduler: str | None, timeout: float | None = None) -> Iterator[Client]:
     """A client of the scheduler at `scheduler` (tcp://host:8786), or, for None, of a
     cluster started for the block on this machine: one single-threaded worker process per
     usable core, listening on loopback only (its HTTP status pages on a free port).
 
     Raises:
-        OSError (TimeoutError included): the scheduler cannot be reached in `timeout` s.
+        OSError (TimeoutError included): the scheduler cannot be reached in `timeout` s
+        (None: Dask's `distributed.comm.timeouts.connect`, 30 s unless configured, e.g. by
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s).
     """
     if scheduler is not None:
-        with Client(scheduler, timeout=timeout) as client:
+        with Client(scheduler, **({} if timeout is None else {"timeout": timeout})) as client:
             yield client
         return
     with LocalCluster(
