@@ -27,6 +27,10 @@ else
     budget=(-max_total_time="$seconds"); each="${seconds}s"
 fi
 common=("${budget[@]}" -timeout=10 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1)
+# FUZZ_FORK=N runs each cargo-fuzz target as N processes sharing one corpus (libFuzzer's
+# -fork; FUZZ_RUNS then counts the executions of all of them). A timeout or running out of
+# memory stops the run there too, as it does without -fork.
+fork=(${FUZZ_FORK:+-fork="$FUZZ_FORK" -ignore_timeouts=0 -ignore_ooms=0})
 echo "fuzz: $each per harness; crashes go to $artifacts"
 
 selected() { [[ -z "${FUZZ_ONLY:-}" || " $FUZZ_ONLY " == *" $1 "* ]]; }
@@ -59,7 +63,7 @@ for target in $(cargo fuzz list); do
         png) "$python" "$root/scripts/png_fuzz_seeds.py" "$corpus" ;;
     esac
     echo "fuzz: cargo-fuzz $target"
-    if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" \
+    if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" "${fork[@]}" \
         -artifact_prefix="$artifacts/cargo-$target-" 2>&1 | grep -v "^#[0-9]"; then
         echo "fuzz: cargo-fuzz $target found a crash"; exit 1
     fi
