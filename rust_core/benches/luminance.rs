@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
             Extras {
                 colours: false,
                 sharpness: true,
+                text: false,
             },
         ),
         (
@@ -37,6 +38,7 @@ fn bench(c: &mut Criterion) {
             Extras {
                 colours: true,
                 sharpness: false,
+                text: false,
             },
         ),
         (
@@ -44,6 +46,7 @@ fn bench(c: &mut Criterion) {
             Extras {
                 colours: true,
                 sharpness: true,
+                text: false,
             },
         ),
     ];

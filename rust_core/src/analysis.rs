@@ -9,8 +9,10 @@ use crate::histogram::{
     buckets_from_fine, fine_bin, luma_from_fine, BUCKETS, FINE_BINS, LUMA_BINS,
 };
 use crate::luminance::{scaled_pixel, Layout, SCALE};
+use crate::placeholder::Placeholder;
 use crate::quantiles::{interpolate, percentile_ranks, RankSelector};
 use crate::sharpness::Laplacian;
+use crate::text::{TextLuminance, TextStatistics};
 
 /// Which of the costlier statistics to compute (luminance statistics are always computed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub struct Extras {
     pub colours: bool,
     /// The Laplacian's spread.
     pub sharpness: bool,
+    /// Relative luminance (WCAG) for the readable-text advice.
+    pub text: bool,
 }
 
 /// Percentiles reported for contrast.
@@ -60,6 +64,11 @@ pub struct Analysis {
     pub edge_sums: EdgeSums,
     pub sharpness: Option<f64>,
     pub colours: Option<Colours>,
+    pub text: Option<TextStatistics>,
+    /// The statistics of each region asked for, in order (filled by the pipeline).
+    pub regions: Vec<Analysis>,
+    /// The placeholders, when asked for (filled by the pipeline).
+    pub placeholder: Option<Placeholder>,
 }
 
 impl Analysis {
@@ -238,6 +247,7 @@ fn run_with<const C: usize>(
     let mut edges = EdgeSums::default();
     let mut colours = extras.colours.then(ColourAccumulator::default);
     let mut laplacian = extras.sharpness.then(Laplacian::default);
+    let mut text = extras.text.then(TextLuminance::default);
     // Row y's luminance goes to slot y (all rows kept) or y mod 3 (a ring of three rows).
     let slots = if keep_values { height } else { 3 };
     let mut stored = vec![0u32; width * slots];
@@ -257,6 +267,9 @@ fn run_with<const C: usize>(
         edges.add_row(left, right, mid, whole, bands);
         if let Some(colours) = colours.as_mut() {
             colours.add_row::<C>(row, y, &strips);
+        }
+        if let Some(text) = text.as_mut() {
+            text.add_row::<C>(row);
         }
         if let (Some(laplacian), true) = (laplacian.as_mut(), y >= 2) {
             let row_at = |r: usize| &stored[(r % slots) * width..(r % slots + 1) * width];
@@ -314,6 +327,9 @@ fn run_with<const C: usize>(
                 opaque_pixels: total.count,
             }
         }),
+        text: text.and_then(|t| t.finish(LOW_PERCENTILE, HIGH_PERCENTILE)),
+        regions: Vec::new(),
+        placeholder: None,
     }
 }
 
@@ -324,6 +340,7 @@ mod tests {
     const ALL: Extras = Extras {
         colours: true,
         sharpness: true,
+        text: true,
     };
 
     fn grey(width: usize, height: usize, values: &[u8]) -> Analysis {

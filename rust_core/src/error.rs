@@ -10,6 +10,13 @@ pub enum CoreError {
     #[error("unknown edge mode {0:?}; expected one of \"left_right\", \"top_bottom\", \"all\"")]
     UnknownEdgeMode(String),
 
+    #[error("BlurHash components {x}x{y} are outside the format's 1..=9")]
+    InvalidComponents { x: u32, y: u32 },
+
+    /// A region that is not a rectangle of the image (see `regions::Rect::new`).
+    #[error("region {0} is not a rectangle of the image (x, y, w, h each in 0..=1, w and h above 0, x + w and y + h at most 1)")]
+    InvalidRegion(String),
+
     #[error("image must be at least 1x1 pixels, got {width}x{height}")]
     EmptyImage { width: usize, height: usize },
 

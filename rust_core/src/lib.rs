@@ -12,10 +12,13 @@ pub mod luminance;
 pub mod orientation;
 pub mod pipeline;
 pub mod pixels;
+pub mod placeholder;
 pub mod png;
 pub mod quantiles;
+pub mod regions;
 pub mod resize;
 pub mod sharpness;
+pub mod text;
 
 #[cfg(feature = "python")]
 mod py;

@@ -16,7 +16,9 @@ use crate::jpeg::{self, Coding, Scale};
 use crate::luminance::Layout;
 use crate::orientation::{exif_orientation, orient, Orientation};
 use crate::pixels::Pixels;
+use crate::placeholder::placeholder;
 use crate::png;
+use crate::regions::{crop, Rect};
 use crate::resize::{analysis_size, resize_bytes, ANALYSIS_MAX_SIDE};
 
 /// The smallest side a JPEG's longer side is decoded down to by DCT scaling: below it, the
@@ -115,6 +117,10 @@ pub struct Options {
     pub deadline: Deadline,
     /// JPEGs decoded by this crate's reader; off, every JPEG is a `Fallback`.
     pub jpeg_reader: bool,
+    /// Regions of the upright image measured besides the whole (`Analysis::regions`).
+    pub regions: Vec<Rect>,
+    /// BlurHash components (x, y) of the placeholders, when they are wanted.
+    pub placeholder: Option<(u32, u32)>,
 }
 
 impl Default for Options {
@@ -124,6 +130,8 @@ impl Default for Options {
             extras: Extras::default(),
             deadline: Deadline::none(),
             jpeg_reader: true,
+            regions: Vec::new(),
+            placeholder: None,
         }
     }
 }
@@ -359,19 +367,31 @@ fn finish(
         }
     };
     options.deadline.check()?;
-    let pixels = if options.extras.colours {
+    let pixels = if options.extras.colours || options.placeholder.is_some() {
         pixels
     } else {
         without_alpha(pixels)
     };
     let pixels = orient(pixels, facts.orientation);
-    analyze(
-        &pixels.data,
-        pixels.width,
-        pixels.height,
-        pixels.layout,
-        options.extras,
-    )
+    let measure = |image: &Pixels| {
+        analyze(
+            &image.data,
+            image.width,
+            image.height,
+            image.layout,
+            options.extras,
+        )
+    };
+    let mut whole = measure(&pixels)?;
+    for rect in &options.regions {
+        options.deadline.check()?;
+        whole.regions.push(measure(&crop(&pixels, rect))?);
+    }
+    whole.placeholder = options
+        .placeholder
+        .map(|components| placeholder(&pixels, components, &options.deadline))
+        .transpose()?;
+    Ok(whole)
 }
 
 /// The same pixels without their alpha channel.
@@ -429,6 +449,66 @@ mod tests {
         for other in [&b"GIF89a"[..], b"\xFF\xD8", b"RIFF....WEBP", b""] {
             assert_eq!(Format::sniff(other), None);
         }
+    }
+
+    /// A 40 x 20 grey image: the left half 50, the right half 200.
+    fn halves() -> Vec<u8> {
+        (0..20)
+            .flat_map(|_| (0..40).map(|x| if x < 20 { 50 } else { 200 }))
+            .collect()
+    }
+
+    fn measure(orientation: Orientation, regions: &[(f64, f64, f64, f64)]) -> Analysis {
+        let options = Options {
+            regions: regions
+                .iter()
+                .map(|&(x, y, w, h)| Rect::new(x, y, w, h).unwrap())
+                .collect(),
+            ..Options::default()
+        };
+        analyze_pixels(
+            &halves(),
+            (40, 20),
+            Layout::L,
+            (40, 20),
+            orientation,
+            &options,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn regions_have_the_statistics_of_their_pixels() {
+        let a = measure(
+            1,
+            &[
+                (0.0, 0.0, 0.5, 1.0),
+                (0.5, 0.0, 0.5, 1.0),
+                (0.25, 0.0, 0.5, 0.5),
+            ],
+        );
+        let means: Vec<f64> = a.regions.iter().map(Analysis::mean).collect();
+        assert_eq!(means, [50.0, 200.0, 125.0]);
+        assert_eq!(
+            a.regions.iter().map(|r| r.pixel_count).collect::<Vec<_>>(),
+            [400, 400, 200]
+        );
+    }
+
+    #[test]
+    fn a_region_of_the_whole_image_equals_the_whole() {
+        let mut a = measure(1, &[(0.0, 0.0, 1.0, 1.0)]);
+        let region = a.regions.pop().unwrap();
+        assert_eq!(region, a);
+    }
+
+    #[test]
+    fn regions_are_of_the_upright_picture() {
+        // EXIF 6: turned a quarter clockwise to be seen, the stored left half is the top.
+        let a = measure(6, &[(0.0, 0.0, 1.0, 0.5), (0.0, 0.5, 1.0, 0.5)]);
+        assert_eq!((a.width, a.height), (20, 40));
+        let means: Vec<f64> = a.regions.iter().map(Analysis::mean).collect();
+        assert_eq!(means, [50.0, 200.0]);
     }
 
     #[test]

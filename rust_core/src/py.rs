@@ -21,6 +21,7 @@ use crate::edges::EdgeMode;
 use crate::error::CoreError;
 use crate::luminance::Layout;
 use crate::pipeline::{self, Options, Outcome};
+use crate::regions::Rect;
 
 create_exception!(
     _core,
@@ -101,6 +102,33 @@ fn deadline(timeout: Option<f64>) -> PyResult<Deadline> {
         Some(seconds) => Duration::try_from_secs_f64(seconds.max(0.0))
             .map(Deadline::after)
             .map_err(|_| PyValueError::new_err("timeout must be a number of seconds")),
+    }
+}
+
+/// At most this many regions per call (the web layer's limit is lower).
+const MAX_REGIONS: usize = 64;
+
+/// The regions as rectangles, each checked.
+fn rects(regions: &[(f64, f64, f64, f64)]) -> PyResult<Vec<Rect>> {
+    if regions.len() > MAX_REGIONS {
+        return Err(PyValueError::new_err(format!(
+            "at most {MAX_REGIONS} regions, got {}",
+            regions.len()
+        )));
+    }
+    regions
+        .iter()
+        .map(|&(x, y, w, h)| Rect::new(x, y, w, h).map_err(PyErr::from))
+        .collect()
+}
+
+/// BlurHash components, checked against the format's 1..=9.
+fn components(placeholder: Option<(u32, u32)>) -> PyResult<Option<(u32, u32)>> {
+    match placeholder {
+        Some((x, y)) if !(1..=9).contains(&x) || !(1..=9).contains(&y) => {
+            Err(CoreError::InvalidComponents { x, y }.into())
+        }
+        other => Ok(other),
     }
 }
 
@@ -202,6 +230,35 @@ impl PyImageStatistics {
         }
         Ok(Some(sides))
     }
+    /// WCAG relative luminance: (mean, 5th percentile, 95th percentile), when asked for.
+    #[getter]
+    fn relative_luminance(&self) -> Option<(f64, f64, f64)> {
+        self.0.text.map(|t| (t.mean, t.p5, t.p95))
+    }
+    /// The statistics of each region asked for, in order.
+    #[getter]
+    fn regions(&self) -> Vec<PyImageStatistics> {
+        self.0
+            .regions
+            .iter()
+            .cloned()
+            .map(PyImageStatistics)
+            .collect()
+    }
+    /// (BlurHash, ThumbHash bytes, average colour), when asked for.
+    #[getter]
+    fn placeholder<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Option<(String, Bound<'py, PyBytes>, Option<String>)> {
+        self.0.placeholder.as_ref().map(|p| {
+            (
+                p.blurhash.clone(),
+                PyBytes::new(py, &p.thumbhash),
+                p.average.map(hex),
+            )
+        })
+    }
     #[getter]
     fn buckets(&self) -> Vec<u64> {
         self.0.buckets.to_vec()
@@ -278,7 +335,8 @@ fn contiguous_bytes(py: Python<'_>, pixels: &Bound<'_, PyAny>) -> PyResult<PyBuf
 /// Computes every luminance statistic of a tightly packed, row-major image, and the colour
 /// and sharpness statistics when asked.
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, layout, *, colors = false, sharpness = false))]
+#[pyo3(signature = (pixels, width, height, layout, *, colors = false, sharpness = false, text = false))]
+#[allow(clippy::too_many_arguments)]
 fn pixel_statistics(
     py: Python<'_>,
     pixels: &Bound<'_, PyAny>,
@@ -287,6 +345,7 @@ fn pixel_statistics(
     layout: &str,
     colors: bool,
     sharpness: bool,
+    text: bool,
 ) -> PyResult<PyImageStatistics> {
     let layout = Layout::parse(layout)?;
     let buffer = contiguous_bytes(py, pixels)?;
@@ -298,6 +357,7 @@ fn pixel_statistics(
     let extras = Extras {
         colours: colors,
         sharpness,
+        text,
     };
     let analysis = run(py, || analyze(bytes, width, height, layout, extras))?;
     drop(buffer);
@@ -366,13 +426,17 @@ impl PyImageAnalysis {
 
 /// Sniffs, checks, decodes, resizes, turns and measures an encoded image (see `_core.pyi`).
 #[pyfunction]
-#[pyo3(signature = (data, max_pixels, *, colors = false, sharpness = false, timeout = None, jpeg_reader = true))]
+#[pyo3(signature = (data, max_pixels, *, colors = false, sharpness = false, text = false, regions = Vec::new(), placeholder = None, timeout = None, jpeg_reader = true))]
+#[allow(clippy::too_many_arguments)]
 fn analyze_image(
     py: Python<'_>,
     data: &[u8],
     max_pixels: u64,
     colors: bool,
     sharpness: bool,
+    text: bool,
+    regions: Vec<(f64, f64, f64, f64)>,
+    placeholder: Option<(u32, u32)>,
     timeout: Option<f64>,
     jpeg_reader: bool,
 ) -> PyResult<PyImageAnalysis> {
@@ -381,9 +445,12 @@ fn analyze_image(
         extras: Extras {
             colours: colors,
             sharpness,
+            text,
         },
         deadline: deadline(timeout)?,
         jpeg_reader,
+        regions: rects(&regions)?,
+        placeholder: components(placeholder)?,
     };
     let outcome = run(py, || pipeline::analyze_image(data, &options))?;
     Ok(match outcome {
@@ -408,7 +475,7 @@ fn analyze_image(
 
 /// The pipeline's rest for pixels decoded elsewhere (see `_core.pyi`).
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, layout, *, source_width, source_height, orientation = 1, colors = false, sharpness = false, timeout = None))]
+#[pyo3(signature = (pixels, width, height, layout, *, source_width, source_height, orientation = 1, colors = false, sharpness = false, text = false, regions = Vec::new(), placeholder = None, timeout = None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze_pixels(
     py: Python<'_>,
@@ -421,6 +488,9 @@ fn analyze_pixels(
     orientation: u8,
     colors: bool,
     sharpness: bool,
+    text: bool,
+    regions: Vec<(f64, f64, f64, f64)>,
+    placeholder: Option<(u32, u32)>,
     timeout: Option<f64>,
 ) -> PyResult<PyImageStatistics> {
     let layout = Layout::parse(layout)?;
@@ -430,8 +500,11 @@ fn analyze_pixels(
         extras: Extras {
             colours: colors,
             sharpness,
+            text,
         },
         deadline: deadline(timeout)?,
+        regions: rects(&regions)?,
+        placeholder: components(placeholder)?,
         ..Options::default()
     };
     // SAFETY: the buffer is C-contiguous u8 memory of len_bytes() bytes, kept alive (and its

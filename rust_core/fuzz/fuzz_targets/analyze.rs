@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let width = u16::from_le_bytes([data[0], data[1]]) as usize;
     let height = u16::from_le_bytes([data[2], data[3]]) as usize;
     let layout = LAYOUTS[(data[4] & 3) as usize];
-    let extras = Extras { colours: data[5] & 1 != 0, sharpness: data[5] & 2 != 0 };
+    let extras = Extras { colours: data[5] & 1 != 0, sharpness: data[5] & 2 != 0, text: data[5] & 4 != 0 };
     // Bit 2: take the buffer as is (mostly a size mismatch); otherwise fit the size to it.
     let pixels = &data[6..];
     let (width, height) = if data[5] & 4 != 0 || width == 0 {
