@@ -32,6 +32,8 @@ from .errors import (
     InvalidArray,
     InvalidEdgeMode,
     InvalidMetrics,
+    InvalidPlaceholderComponents,
+    InvalidRegions,
     UnreadableFile,
 )
 from .options import VALID_EDGE_MODES, VALID_METRICS
@@ -83,6 +85,8 @@ __all__ = [
     "InvalidArray",
     "InvalidEdgeMode",
     "InvalidMetrics",
+    "InvalidPlaceholderComponents",
+    "InvalidRegions",
     "ImageStatistics",
     "ItemResult",
     "UnreadableFile",

@@ -114,6 +114,17 @@ class ImageStatistics:
     @property
     def luma_histogram(self) -> list[int]:
         """Pixel counts of L rounded to an integer 0..255 (halves up)."""
+    @property
+    def relative_luminance(self) -> tuple[float, float, float] | None:
+        """WCAG 2.x relative luminance (0-1): mean, 5th and 95th percentiles (within
+        1/131070: binned in 65,536 steps); None unless `text` was asked."""
+    @property
+    def regions(self) -> list[ImageStatistics]:
+        """The statistics of each region asked for, in order (empty for none)."""
+    @property
+    def placeholder(self) -> tuple[str, bytes, str | None, bytes] | None:
+        """(BlurHash, ThumbHash bytes, average colour "#rrggbb" or None when fully
+        transparent, the ThumbHash rendered as a PNG); None unless asked."""
     def edge_mean(self, mode: _EdgeMode | str) -> float:
         """Mean L over the edge strips of `mode`.
 
@@ -135,6 +146,7 @@ def pixel_statistics(
     *,
     colors: bool = False,
     sharpness: bool = False,
+    text: bool = False,
 ) -> ImageStatistics:
     """Computes every luminance statistic of an image, reading `pixels` in place with the
     GIL released; with `colors` also the colour statistics, with `sharpness` the Laplacian's.
@@ -275,6 +287,9 @@ def analyze_image(
     *,
     colors: bool = False,
     sharpness: bool = False,
+    text: bool = False,
+    regions: list[tuple[float, float, float, float]] = ...,
+    placeholder: tuple[int, int] | None = None,
     timeout: float | None = None,
     jpeg_reader: bool = True,
 ) -> ImageAnalysis:
@@ -287,7 +302,14 @@ def analyze_image(
     Arguments:
         data: the encoded image.
         max_pixels: the largest width x height the header may declare.
-        colors, sharpness: as for `pixel_statistics` (alpha is kept only with `colors`).
+        colors, sharpness, text: as for `pixel_statistics` (alpha is kept only with
+            `colors` or `placeholder`).
+        regions: rectangles (x, y, w, h) of the upright image in relative coordinates
+            (each in 0-1, x + w and y + h at most 1), measured as the whole is: a pixel
+            belongs to one when its centre lies inside (a region thinner than a pixel takes
+            the pixel under its middle). At most 64. ValueError for one that is not.
+        placeholder: BlurHash components (x, y), each 1-9: compute the placeholders from a
+            thumbnail of at most 100 px. ValueError outside the range.
         timeout: seconds the call may take, checked between rows (None: no limit).
         jpeg_reader: off, every JPEG comes back with fallback "disabled".
 
@@ -314,6 +336,9 @@ def analyze_pixels(
     orientation: int = 1,
     colors: bool = False,
     sharpness: bool = False,
+    text: bool = False,
+    regions: list[tuple[float, float, float, float]] = ...,
+    placeholder: tuple[int, int] | None = None,
     timeout: float | None = None,
 ) -> ImageStatistics:
     """The rest of `analyze_image` for pixels decoded elsewhere, read in place with the GIL

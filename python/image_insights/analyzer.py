@@ -22,6 +22,7 @@ from typing import Any
 from .config import Settings
 from .errors import AnalysisTimeout
 from .monitoring import ServiceMetrics
+from .options import DEFAULT_PLACEHOLDER_COMPONENTS, Region
 from .pipeline import Prepared, prepare
 
 
@@ -41,7 +42,12 @@ class Analyzer:
         )
 
     def __call__(
-        self, data: bytes, metrics: tuple[str, ...], edge_mode: str | None
+        self,
+        data: bytes,
+        metrics: tuple[str, ...],
+        edge_mode: str | None,
+        regions: tuple[Region, ...] = (),
+        placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS,
     ) -> dict[str, Any]:
         """The contract's fields for `data`.
 
@@ -62,6 +68,8 @@ class Analyzer:
                 data,
                 metrics,
                 edge_mode,
+                regions=regions,
+                placeholder_components=placeholder_components,
                 max_pixels=self._settings.max_image_pixels,
                 timeout=remaining(),
                 jpeg_reader=self._settings.jpeg_fast_path,

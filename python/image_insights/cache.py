@@ -12,23 +12,36 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 
-def upload_key(image: bytes, metrics: Iterable[str], edge_mode: str | None) -> str:
-    return _key(b"upload", image, metrics, edge_mode)
+def upload_key(
+    image: bytes, metrics: Iterable[str], edge_mode: str | None, extras: Iterable[str] = ()
+) -> str:
+    return _key(b"upload", image, metrics, edge_mode, extras)
 
 
-def url_key(url: str, metrics: Iterable[str], edge_mode: str | None) -> str:
-    return _key(b"url", url.encode("utf-8"), metrics, edge_mode)
+def url_key(
+    url: str, metrics: Iterable[str], edge_mode: str | None, extras: Iterable[str] = ()
+) -> str:
+    return _key(b"url", url.encode("utf-8"), metrics, edge_mode, extras)
 
 
-def _key(domain: bytes, subject: bytes, metrics: Iterable[str], edge_mode: str | None) -> str:
+def _key(
+    domain: bytes,
+    subject: bytes,
+    metrics: Iterable[str],
+    edge_mode: str | None,
+    extras: Iterable[str],
+) -> str:
     """BLAKE2b over length-prefixed fields: the domain (upload or url) first, so that the two
-    key spaces never meet, then the subject, the sorted metrics and the edge mode. With every
-    field framed by its length, no two different inputs hash the same bytes."""
+    key spaces never meet, then the subject, the sorted metrics, the edge mode and, in their
+    order, the further options that change a result (regions, placeholder components; none
+    for a request without them, so its key is what it always was). With every field framed
+    by its length, no two different inputs hash the same bytes."""
     digest = hashlib.blake2b(digest_size=32)
     names = sorted(metrics)
     fields = [domain, subject, len(names).to_bytes(8, "big"), *(n.encode("ascii") for n in names)]
     # An absent edge mode is a field of its own, never the same as any mode's name.
     fields.append(b"\x00" if edge_mode is None else b"\x01" + edge_mode.encode("ascii"))
+    fields.extend(extra.encode("utf-8") for extra in extras)
     for field in fields:
         digest.update(len(field).to_bytes(8, "big"))
         digest.update(field)

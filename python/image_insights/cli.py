@@ -27,7 +27,16 @@ from .errors import CorruptImage, DownloadError, ImageInsightsError, UnreadableF
 from .fetch import has_http_scheme
 from .many import ItemResult, analyze_many, usable_cores
 from .pipeline import HISTOGRAM_RANGES, sniff_format
-from .options import VALID_EDGE_MODES, VALID_METRICS, parse_edge_mode, parse_metrics
+from .options import (
+    REGION_FORMS,
+    VALID_EDGE_MODES,
+    VALID_METRICS,
+    Region,
+    parse_edge_mode,
+    parse_metrics,
+    parse_placeholder_components,
+    parse_regions,
+)
 
 #: Exit statuses: every input analysed; at least one failed; the command line was wrong.
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
@@ -160,6 +169,8 @@ def run_all(
     edge_mode: str | None,
     progress: Progress,
     results: Iterable[ItemResult] | None = None,
+    regions: tuple[Region, ...] = (),
+    placeholder_components: tuple[int, int] | None = None,
 ) -> list[Outcome]:
     """Every source's outcome, in input order: from `results` (the items' ItemResults in
     any order), by default analyze_many's on one thread per usable core."""
@@ -167,7 +178,10 @@ def run_all(
         workers = max(1, min(usable_cores(), len(sources)))
         items = [source.item for source in sources]
         settings = Settings.from_env()
-        results = analyze_many(items, metrics, edge_mode, workers=workers, settings=settings)
+        results = analyze_many(
+            items, metrics, edge_mode, regions=regions,
+            placeholder_components=placeholder_components, workers=workers, settings=settings,
+        )  # fmt: skip
     by_index: dict[int, Outcome] = {}
     for item in results:
         by_index[item.index] = outcome_of(sources[item.index], item)
@@ -321,16 +335,21 @@ def command_analyze(args: argparse.Namespace) -> int:
     try:
         metrics = parse_metrics(args.metrics)
         edge_mode = parse_edge_mode(args.edge_mode)
+        regions = parse_regions(args.regions)
+        components = parse_placeholder_components(args.placeholder_components)
     except ImageInsightsError as exc:
         return _usage_error(f"{exc} (metrics: {', '.join(VALID_METRICS)}; edge modes: "
-                            f"{', '.join(VALID_EDGE_MODES)})")
+                            f"{', '.join(VALID_EDGE_MODES)}; regions: {', '.join(REGION_FORMS)}, "
+                            "separated by ';'; placeholder components: 1x1 to 9x9)")
     if args.paths.count(STDIN) > 1:
         return _usage_error("standard input (-) can be given once")
     sources, missing = collect_sources(args.paths, sys.stdin.buffer)
     progress = Progress(len(sources), sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     on_dask = args.scheduler is not None or args.dask is not None
+    if on_dask and (regions or args.placeholder_components):
+        return _usage_error("--regions and --placeholder-components do not run on Dask")
     if not on_dask or not sources:
-        outcomes = run_all(sources, metrics, edge_mode, progress)
+        outcomes = run_all(sources, metrics, edge_mode, progress, None, regions, components)
     else:
         try:
             outcomes = run_on_dask(sources, metrics, edge_mode, progress, args.scheduler)
@@ -458,6 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument(
         "--edge-mode", default=None, metavar="MODE",
         help=f"also measure the edges: {', '.join(VALID_EDGE_MODES)}",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--regions", default=None, metavar="LIST",
+        help="also measure regions of the upright image, separated by ';': top, bottom, left, "
+        "right, center with an optional percentage (bottom:25), or x,y,w,h in 0-1; each "
+        "optionally name=... (e.g. 'top;caption=0.1,0.7,0.8,0.2')",
+    )  # fmt: skip
+    analyze_cmd.add_argument(
+        "--placeholder-components", default=None, metavar="XxY",
+        help="BlurHash components of the placeholder metric, 1x1 to 9x9 (default 4x3)",
     )  # fmt: skip
     analyze_cmd.add_argument(
         "--format", choices=tuple(WRITERS), default="table",

@@ -6,7 +6,8 @@ people and may change. The web layer maps each class (and so each subclass) to t
 contract's answer (`http_errors.render`); nothing here knows about HTTP.
 
     ImageInsightsError
-    ├── InvalidMetrics, InvalidEdgeMode         what was asked for
+    ├── InvalidMetrics, InvalidEdgeMode,        what was asked for
+    │   InvalidRegions, InvalidPlaceholderComponents
     ├── EmptyImage, CorruptImage, ImageTooLarge the image itself
     ├── UnreadableFile, InvalidArray            a file or an array given instead of bytes
     ├── AnalysisTimeout, InternalError          the analysis
@@ -58,6 +59,28 @@ class InvalidEdgeMode(ImageInsightsError):
 
     def __init__(self, received: str) -> None:
         super().__init__(f"invalid edge_mode: {received!r}")
+        self.received = received
+
+
+class InvalidRegions(ImageInsightsError):
+    """Regions that are not regions of the image: `invalid` lists the items as sent,
+    `reason` says what is wrong with the first."""
+
+    code = "invalid_regions"
+
+    def __init__(self, invalid: list[str], reason: str) -> None:
+        super().__init__(f"invalid regions ({reason}): {'; '.join(invalid)}")
+        self.invalid = invalid
+        self.reason = reason
+
+
+class InvalidPlaceholderComponents(ImageInsightsError):
+    """BlurHash components outside 1x1 to 9x9, or not written XxY; `received` as sent."""
+
+    code = "invalid_placeholder_components"
+
+    def __init__(self, received: str) -> None:
+        super().__init__(f"invalid placeholder_components: {received!r}")
         self.received = received
 
 

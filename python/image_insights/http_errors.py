@@ -15,7 +15,7 @@ from typing import Any
 
 from . import errors
 from .limits import MAX_UPLOAD_BYTES
-from .options import ACCEPTED_TYPES, VALID_EDGE_MODES, VALID_METRICS
+from .options import ACCEPTED_TYPES, MAX_REGIONS, REGION_FORMS, VALID_EDGE_MODES, VALID_METRICS
 
 
 class ApiError(Exception):
@@ -53,6 +53,12 @@ _RENDERERS: dict[type[errors.ImageInsightsError], _Renderer] = {
     errors.InvalidEdgeMode: lambda e: _detail(
         400, e.code, error="Invalid edge_mode requested", received=e.received,
         valid_modes=list(VALID_EDGE_MODES)),
+    errors.InvalidRegions: lambda e: _detail(
+        400, e.code, error="Invalid regions requested", invalid_regions=e.invalid,
+        reason=e.reason, valid_forms=list(REGION_FORMS), max_regions=MAX_REGIONS),
+    errors.InvalidPlaceholderComponents: lambda e: _detail(
+        400, e.code, error="Invalid placeholder_components requested", received=e.received,
+        valid_range="1x1 to 9x9"),
     errors.EmptyImage: lambda e: _detail(400, e.code, error="Empty image file"),
     errors.CorruptImage: lambda e: _detail(
         400, e.code, error="Invalid or corrupted image file", details=e.reason),

@@ -22,7 +22,14 @@ from .config import Settings
 from .errors import ImageInsightsError, InternalError, UnreadableFile
 from .fetch import Fetcher, has_http_scheme
 from .limits import DEFAULT_MAX_PIXELS
-from .options import parse_edge_mode, parse_metrics
+from .options import (
+    DEFAULT_PLACEHOLDER_COMPONENTS,
+    Region,
+    parse_edge_mode,
+    parse_metrics,
+    parse_placeholder_components,
+    parse_regions,
+)
 from .pipeline import analyze, analyze_array
 
 #: How often a wait for results looks at the `cancel` event.
@@ -59,6 +66,8 @@ class _Job:
     max_pixels: int
     timeout: float | None
     fetcher: Callable[[], Fetcher]
+    regions: tuple[Region, ...] = ()
+    placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS
 
 
 def usable_cores() -> int:
@@ -73,6 +82,8 @@ def analyze_many(
     metrics: str | Iterable[str] | None = "brightness",
     edge_mode: str | None = None,
     *,
+    regions: str | Iterable[str | Region] | None = None,
+    placeholder_components: str | tuple[int, int] | None = None,
     workers: int | None = None,
     ordered: bool = False,
     max_in_flight: int | None = None,
@@ -89,7 +100,8 @@ def analyze_many(
         items: encoded JPEG or PNG bytes (bytes, bytearray, a 1-D buffer), file paths
             (str or os.PathLike), http(s) URLs (str), or pixel arrays (any buffer of 2 or 3
             dimensions, as for `analyze_array`), mixed as you like; taken lazily.
-        metrics, edge_mode, max_pixels, timeout: as for `analyze`, for every item.
+        metrics, edge_mode, regions, placeholder_components, max_pixels, timeout: as for
+            `analyze`, for every item.
         workers: threads (default: the usable cores; more pay off for URLs).
         ordered: yield in input order (a slow item then holds back the ones after it).
         max_in_flight: most items taken but not yet yielded (default: twice `workers`).
@@ -100,17 +112,22 @@ def analyze_many(
         settings: URL downloads' settings (default: from the environment, as the service).
 
     Raises (at the call, before any item is taken):
-        InvalidMetrics, InvalidEdgeMode; ValueError for workers or max_in_flight below 1.
+        InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents;
+        ValueError for workers or max_in_flight below 1.
     Raises (while iterating):
         TypeError: an item of none of the types above.
     """
     wanted = parse_metrics(metrics)
     mode = parse_edge_mode(edge_mode)
+    areas = parse_regions(regions)
+    components = parse_placeholder_components(placeholder_components)
     threads = usable_cores() if workers is None else workers
     bound = 2 * threads if max_in_flight is None else max_in_flight
     if threads < 1 or bound < 1:
         raise ValueError("workers and max_in_flight must be at least 1")
-    job = _Job(wanted, mode, max_pixels, timeout, _lazy_fetcher(settings, threads))
+    job = _Job(
+        wanted, mode, max_pixels, timeout, _lazy_fetcher(settings, threads), areas, components
+    )
     total = len(items) if isinstance(items, Sized) else None
     return _results(items, job, threads, bound, ordered, progress, cancel, total)
 
@@ -208,12 +225,17 @@ def _analyze_one(index: int, item: Any, kind: str, source: str | None, job: _Job
     """Runs in a pool thread: reads the item and analyses it; never raises."""
     try:
         if kind == "array":
-            result = analyze_array(item, job.metrics, job.edge_mode, timeout=job.timeout)
+            result = analyze_array(
+                item, job.metrics, job.edge_mode, regions=job.regions,
+                placeholder_components=job.placeholder_components, timeout=job.timeout,
+            )  # fmt: skip
         else:
             data = _read(item, kind, source, job)
             result = analyze(
-                data, job.metrics, job.edge_mode, max_pixels=job.max_pixels, timeout=job.timeout
-            )
+                data, job.metrics, job.edge_mode, regions=job.regions,
+                placeholder_components=job.placeholder_components, max_pixels=job.max_pixels,
+                timeout=job.timeout,
+            )  # fmt: skip
     except ImageInsightsError as exc:
         return ItemResult(index, source, error=exc)
     except Exception as exc:  # a bug: this item fails, the batch goes on

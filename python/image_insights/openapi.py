@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from .limits import MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
-from .options import ACCEPTED_TYPES, VALID_EDGE_MODES, VALID_METRICS
+from .options import (
+    ACCEPTED_TYPES,
+    MAX_REGIONS,
+    REGION_FORMS,
+    STRIPS,
+    VALID_EDGE_MODES,
+    VALID_METRICS,
+)
 from .pipeline.fields import ALGORITHM, HISTOGRAM_RANGES
 
 _JSON = "application/json"
@@ -36,6 +43,20 @@ _METRICS_DESCRIPTION = (
 )
 _EDGE_DESCRIPTION = (
     f"One of {', '.join(VALID_EDGE_MODES)}, case-insensitive. Absent (or empty): no edge fields."
+)
+
+_REGIONS_DESCRIPTION = (
+    f"Up to {MAX_REGIONS} regions of the upright image (after the EXIF orientation), "
+    "separated by ';', each measured with the metrics asked for: a strip "
+    f"({', '.join(STRIPS)}) with an optional size in percent (`bottom:25`; default "
+    f"{STRIPS['top']:g} for strips, {STRIPS['center']:g} for center), or a rectangle `x,y,w,h` "
+    "in relative coordinates (0-1, x + w and y + h at most 1); each optionally named "
+    "(`caption=0.1,0.7,0.8,0.2`; default: the strip's name or region-N). A pixel of the "
+    "analysis image belongs to a region when its centre lies inside. Forms: "
+    f"{', '.join(REGION_FORMS)}."
+)
+_COMPONENTS_DESCRIPTION = (
+    "BlurHash components XxY of the `placeholder` metric, each 1-9 (default 4x3)."
 )
 
 _COMMON_ERRORS: dict[str, Any] = {
@@ -96,6 +117,20 @@ def build_openapi(version: str) -> dict[str, Any]:
                 "required": False,
                 "schema": {"type": "string"},
                 "description": _EDGE_DESCRIPTION,
+            },
+            {
+                "name": "regions",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": _REGIONS_DESCRIPTION,
+            },
+            {
+                "name": "placeholder_components",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": _COMPONENTS_DESCRIPTION,
             },
         ],
     )
@@ -166,6 +201,53 @@ def _html_operation(summary: str) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     nullable_string = {"type": ["string", "null"]}
+    # The fields of the metrics, the whole image's and each region's.
+    metric_fields: dict[str, Any] = {
+        "brightness_score": {"type": "integer", "minimum": 0, "maximum": 100},
+        "average_luminance": {"type": "number", "minimum": 0, "maximum": 255},
+        "median_luminance": {"type": "number", "minimum": 0, "maximum": 255},
+        "histogram": {
+            "type": "array",
+            "items": _ref("HistogramBucket"),
+            "minItems": len(HISTOGRAM_RANGES),
+            "maxItems": len(HISTOGRAM_RANGES),
+        },
+        "contrast_rms": {"type": "number", "minimum": 0, "description": _ASKED("contrast")},
+        "luminance_p5": {"type": "number", "minimum": 0, "maximum": 255},
+        "luminance_p95": {"type": "number", "minimum": 0, "maximum": 255},
+        "dynamic_range": {"type": "number", "minimum": 0, "maximum": 255},
+        "sharpness": {"type": "number", "minimum": 0, "description": _ASKED("sharpness")},
+        "entropy_bits": {"type": "number", "minimum": 0, "maximum": 8},
+        "colorfulness": {"type": ["number", "null"], "minimum": 0},
+        "average_color": {"type": ["string", "null"], "pattern": _HEX},
+        "dominant_colors": {
+            "type": "array",
+            "maxItems": 5,
+            "items": {
+                "type": "object",
+                "required": ["color", "percent"],
+                "properties": {
+                    "color": {"type": "string", "pattern": _HEX},
+                    "percent": {"type": "number", "minimum": 0, "maximum": 100},
+                },
+            },
+        },
+        "text": {**_ref("TextAdvice"), "description": _ASKED("text")},
+    }
+    contrast_pair = {
+        "type": "object",
+        "required": ["contrast", "worst_contrast", "apca", "worst_apca"],
+        "properties": {
+            "contrast": {"type": "number", "minimum": 1, "maximum": 21,
+                         "description": "WCAG 2.x ratio against the mean relative luminance"},
+            "worst_contrast": {"type": "number", "minimum": 1, "maximum": 21,
+                               "description": "against the 95th percentile (white text) or "
+                               "the 5th (black text)"},
+            "apca": {"type": "number", "description": "APCA Lc (APCA-W3 0.0.98G-4g)"},
+            "worst_apca": {"type": "number"},
+        },
+    }  # fmt: skip
+    unit = {"type": "number", "minimum": 0, "maximum": 1}
     return {
         "ServiceInfo": {
             "type": "object",
@@ -192,6 +274,14 @@ def _schemas() -> dict[str, Any]:
                 "url": {"type": "string", "description": "http:// or https:// URL of the image"},
                 "metrics": {**nullable_string, "description": _METRICS_DESCRIPTION},
                 "edge_mode": {**nullable_string, "description": _EDGE_DESCRIPTION},
+                "regions": {
+                    "type": ["string", "array", "null"],
+                    "items": {"type": "string"},
+                    "description": _REGIONS_DESCRIPTION + " A list of strings is taken too.",
+                },
+                "placeholder_components": {
+                    **nullable_string, "description": _COMPONENTS_DESCRIPTION,
+                },
             },
         },
         "HistogramBucket": {
@@ -206,38 +296,10 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["width", "height", "algorithm", "cached", "processing_time_ms"],
             "properties": {
-                "brightness_score": {"type": "integer", "minimum": 0, "maximum": 100},
-                "average_luminance": {"type": "number", "minimum": 0, "maximum": 255},
-                "median_luminance": {"type": "number", "minimum": 0, "maximum": 255},
-                "histogram": {
-                    "type": "array",
-                    "items": _ref("HistogramBucket"),
-                    "minItems": len(HISTOGRAM_RANGES),
-                    "maxItems": len(HISTOGRAM_RANGES),
-                },
+                **metric_fields,
                 "edge_brightness_score": {"type": "integer", "minimum": 0, "maximum": 100},
                 "edge_average_luminance": {"type": "number", "minimum": 0, "maximum": 255},
                 "edge_mode": {"type": "string", "enum": list(VALID_EDGE_MODES)},
-                "contrast_rms": {"type": "number", "minimum": 0, "description": _ASKED("contrast")},
-                "luminance_p5": {"type": "number", "minimum": 0, "maximum": 255},
-                "luminance_p95": {"type": "number", "minimum": 0, "maximum": 255},
-                "dynamic_range": {"type": "number", "minimum": 0, "maximum": 255},
-                "sharpness": {"type": "number", "minimum": 0, "description": _ASKED("sharpness")},
-                "entropy_bits": {"type": "number", "minimum": 0, "maximum": 8},
-                "colorfulness": {"type": ["number", "null"], "minimum": 0},
-                "average_color": {"type": ["string", "null"], "pattern": _HEX},
-                "dominant_colors": {
-                    "type": "array",
-                    "maxItems": 5,
-                    "items": {
-                        "type": "object",
-                        "required": ["color", "percent"],
-                        "properties": {
-                            "color": {"type": "string", "pattern": _HEX},
-                            "percent": {"type": "number", "minimum": 0, "maximum": 100},
-                        },
-                    },
-                },
                 "edge_colors": {
                     "type": "object",
                     "description": "with `colors` and an edge_mode: the mean colour of each "
@@ -248,6 +310,13 @@ def _schemas() -> dict[str, Any]:
                     },
                     "additionalProperties": False,
                 },
+                "regions": {
+                    "type": "array",
+                    "maxItems": MAX_REGIONS,
+                    "items": _ref("Region"),
+                    "description": "present when `regions` are asked for, in their order",
+                },
+                "placeholder": {**_ref("Placeholder"), "description": _ASKED("placeholder")},
                 "orientation": {
                     "type": "integer",
                     "minimum": 2,
@@ -260,6 +329,59 @@ def _schemas() -> dict[str, Any]:
                 "algorithm": {"type": "string", "const": ALGORITHM},
                 "cached": {"type": "boolean"},
                 "processing_time_ms": {"type": "number", "minimum": 0},
+            },
+        },
+        "TextAdvice": {
+            "type": "object",
+            "description": "Readable text over the image or a region: WCAG relative luminance "
+            "(linearised sRGB) and the contrast of white and black text against its mean and "
+            "its worst patches (see ALGORITHM.md)",
+            "required": ["relative_luminance", "relative_luminance_p5", "relative_luminance_p95",
+                         "white", "black", "recommended_color", "aa", "aa_large", "scrim"],
+            "properties": {
+                "relative_luminance": unit,
+                "relative_luminance_p5": unit,
+                "relative_luminance_p95": unit,
+                "white": contrast_pair,
+                "black": contrast_pair,
+                "recommended_color": {"type": "string", "enum": ["white", "black"]},
+                "aa": {"type": "boolean", "description": "worst contrast at least 4.5"},
+                "aa_large": {"type": "boolean", "description": "worst contrast at least 3"},
+                "scrim": {
+                    "type": ["object", "null"],
+                    "description": "null when AA holds; else the least opacity of a layer "
+                    "under the text (blended in sRGB values) that reaches 4.5 and 3",
+                    "required": ["color", "opacity_aa", "opacity_aa_large"],
+                    "properties": {
+                        "color": {"type": "string", "enum": ["black", "white"]},
+                        "opacity_aa": unit,
+                        "opacity_aa_large": unit,
+                    },
+                },
+            },
+        },
+        "Region": {
+            "type": "object",
+            "required": ["name", "x", "y", "w", "h"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
+                "x": unit, "y": unit, "w": unit, "h": unit,
+                **metric_fields,
+            },
+        },
+        "Placeholder": {
+            "type": "object",
+            "required": ["blurhash", "blurhash_components", "thumbhash", "average_color",
+                         "thumbhash_data_url"],
+            "properties": {
+                "blurhash": {"type": "string", "minLength": 6, "maxLength": 166},
+                "blurhash_components": {
+                    "type": "array", "minItems": 2, "maxItems": 2,
+                    "items": {"type": "integer", "minimum": 1, "maximum": 9},
+                },
+                "thumbhash": {"type": "string", "description": "standard base64"},
+                "average_color": {"type": ["string", "null"], "pattern": _HEX},
+                "thumbhash_data_url": {"type": "string", "pattern": "^data:image/png;base64,"},
             },
         },
         "ErrorDetail": {

@@ -19,7 +19,14 @@ from .cache import ResultCache
 from .config import MULTIPART_ALLOWANCE, Settings
 from .errors import EmptyImage
 from .fetch import Fetcher, check_url
-from .options import is_accepted_type, parse_edge_mode, parse_metrics
+from .options import (
+    cache_fields,
+    is_accepted_type,
+    parse_edge_mode,
+    parse_metrics,
+    parse_placeholder_components,
+    parse_regions,
+)
 
 log = logging.getLogger("image_insights")
 
@@ -188,6 +195,9 @@ class UploadAnalysis(_AnalysisResource):
             upload = self._read_image_part(req, limit, chunked)
         metrics = parse_metrics(req.get_param("metrics"))
         edge_mode = parse_edge_mode(req.get_param("edge_mode"))
+        regions = parse_regions(req.get_param("regions"))
+        components = parse_placeholder_components(req.get_param("placeholder_components"))
+        extras = cache_fields(metrics, regions, components)
         if not is_accepted_type(upload.content_type):
             raise http_errors.unsupported_type(upload.content_type)
         if upload.too_large:
@@ -200,8 +210,8 @@ class UploadAnalysis(_AnalysisResource):
             req,
             resp,
             started,
-            lambda: cache_keys.upload_key(upload.data, metrics, edge_mode),
-            lambda: self._analyzer(upload.data, metrics, edge_mode),
+            lambda: cache_keys.upload_key(upload.data, metrics, edge_mode, extras),
+            lambda: self._analyzer(upload.data, metrics, edge_mode, regions, components),
         )
 
     @staticmethod
@@ -270,28 +280,31 @@ class UrlAnalysis(_AnalysisResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         started = time.perf_counter()
-        url, raw_metrics, raw_edge_mode = _parse_url_body(req, resp)
+        url, raw_metrics, raw_edge_mode, raw_regions, raw_components = _parse_url_body(req, resp)
         metrics = parse_metrics(raw_metrics)
         edge_mode = parse_edge_mode(raw_edge_mode)
+        regions = parse_regions(raw_regions)
+        components = parse_placeholder_components(raw_components)
+        extras = cache_fields(metrics, regions, components)
         check_url(url)  # before the cache: a URL refused outright is never looked up
 
         def download_and_analyze() -> dict[str, Any]:
             data = self._fetcher.fetch(url)
             req.context.upload_bytes = len(data)
-            return self._analyzer(data, metrics, edge_mode)
+            return self._analyzer(data, metrics, edge_mode, regions, components)
 
         self._answer(
             req,
             resp,
             started,
-            lambda: cache_keys.url_key(url.strip(), metrics, edge_mode),
+            lambda: cache_keys.url_key(url.strip(), metrics, edge_mode, extras),
             download_and_analyze,
         )
 
 
 def _parse_url_body(
     req: falcon.Request, resp: falcon.Response
-) -> tuple[str, str | None, str | None]:
+) -> tuple[str, str | None, str | None, str | list[str] | None, str | None]:
     """The URL endpoint's JSON body (with a Content-Length or chunked), validated with the
     contract's 422 shapes."""
     if _is_chunked(req):
@@ -332,13 +345,25 @@ def _parse_url_body(
         errors.append(http_errors.missing_field("url"))
     elif not isinstance(url, str):
         errors.append(_string_type("url"))
-    for name in ("metrics", "edge_mode"):
+    for name in ("metrics", "edge_mode", "placeholder_components"):
         value = body.get(name)
         if value is not None and not isinstance(value, str):
             errors.append(_string_type(name))
+    regions = body.get("regions")
+    if regions is not None and not (
+        isinstance(regions, str)
+        or (isinstance(regions, list) and all(isinstance(item, str) for item in regions))
+    ):
+        errors.append(
+            {"type": "string_type", "loc": ["body", "regions"],
+             "msg": "Input should be a valid string or a list of strings"}
+        )  # fmt: skip
     if errors:
         raise http_errors.validation_error(errors)
-    return str(url), body.get("metrics"), body.get("edge_mode")
+    return (
+        str(url), body.get("metrics"), body.get("edge_mode"), regions,
+        body.get("placeholder_components"),
+    )  # fmt: skip
 
 
 def _string_type(name: str) -> dict[str, Any]:

@@ -22,6 +22,9 @@ pub struct Placeholder {
     /// The average colour, sRGB, averaged in linear light over the opaque pixels as BlurHash's
     /// DC term is (None for a fully transparent image).
     pub average: Option<[u8; 3]>,
+    /// The ThumbHash decoded back to pixels (at most 32 px a side, the format's own
+    /// rendering size), as a PNG: what a page shows while the image loads.
+    pub preview_png: Vec<u8>,
 }
 
 /// The thumbnail size: the image's own when both sides are at most 100, else the longer side
@@ -72,11 +75,32 @@ pub fn placeholder(
     let blurhash = blurhash::encode(cx, cy, width as u32, height as u32, &thumbnail)
         .map_err(|err| CoreError::Corrupt(format!("blurhash: {err}")))?;
     let thumbhash = thumbhash::rgba_to_thumb_hash(width, height, &thumbnail);
+    let preview_png = preview(&thumbhash)?;
     Ok(Placeholder {
         blurhash,
         thumbhash,
         average: linear_average(&thumbnail),
+        preview_png,
     })
+}
+
+/// The ThumbHash rendered back to RGBA and encoded as a PNG.
+fn preview(hash: &[u8]) -> Result<Vec<u8>, CoreError> {
+    let failed = |what: &str| CoreError::Corrupt(format!("thumbhash preview: {what}"));
+    let (width, height, rgba) =
+        thumbhash::thumb_hash_to_rgba(hash).map_err(|()| failed("does not decode"))?;
+    let mut png = Vec::new();
+    let mut encoder = ::png::Encoder::new(&mut png, width as u32, height as u32);
+    encoder.set_color(::png::ColorType::Rgba);
+    encoder.set_depth(::png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|err| failed(&err.to_string()))?;
+    writer
+        .write_image_data(&rgba)
+        .map_err(|err| failed(&err.to_string()))?;
+    writer.finish().map_err(|err| failed(&err.to_string()))?;
+    Ok(png)
 }
 
 /// The mean colour of the opaque pixels in linear light, back in sRGB.
@@ -141,6 +165,15 @@ mod tests {
             decoded.chunks_exact(4).all(|px| px[0].abs_diff(200) <= 10),
             "{decoded:?}"
         );
+    }
+
+    #[test]
+    fn the_preview_is_a_png_of_the_decoded_thumbhash() {
+        let p = placeholder(&flat(60, 30, [10, 120, 240]), (4, 3), &Deadline::none()).unwrap();
+        let decoded = crate::png::decode(&p.preview_png, u64::MAX, &Deadline::none()).unwrap();
+        let (w, h, rgba) = thumbhash::thumb_hash_to_rgba(&p.thumbhash).unwrap();
+        assert_eq!((decoded.pixels.width, decoded.pixels.height), (w, h));
+        assert_eq!(decoded.pixels.data, rgba);
     }
 
     #[test]

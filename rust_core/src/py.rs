@@ -245,17 +245,24 @@ impl PyImageStatistics {
             .map(PyImageStatistics)
             .collect()
     }
-    /// (BlurHash, ThumbHash bytes, average colour), when asked for.
+    /// (BlurHash, ThumbHash bytes, average colour, preview PNG), when asked for.
     #[getter]
+    #[allow(clippy::type_complexity)]
     fn placeholder<'py>(
         &self,
         py: Python<'py>,
-    ) -> Option<(String, Bound<'py, PyBytes>, Option<String>)> {
+    ) -> Option<(
+        String,
+        Bound<'py, PyBytes>,
+        Option<String>,
+        Bound<'py, PyBytes>,
+    )> {
         self.0.placeholder.as_ref().map(|p| {
             (
                 p.blurhash.clone(),
                 PyBytes::new(py, &p.thumbhash),
                 p.average.map(hex),
+                PyBytes::new(py, &p.preview_png),
             )
         })
     }

@@ -23,7 +23,14 @@ from typing import Any
 from .. import _core
 from ..errors import AnalysisTimeout, CorruptImage, EmptyImage, ImageTooLarge, InternalError
 from ..limits import ANALYSIS_MAX_SIDE, DEFAULT_MAX_PIXELS
-from ..options import parse_edge_mode, parse_metrics
+from ..options import (
+    DEFAULT_PLACEHOLDER_COMPONENTS,
+    Region,
+    parse_edge_mode,
+    parse_metrics,
+    parse_placeholder_components,
+    parse_regions,
+)
 from . import pillow
 from .arrays import pixels_of
 from .fields import ALGORITHM, HISTOGRAM_RANGES, build_result
@@ -37,6 +44,8 @@ class Prepared:
     edge_mode: str | None
     analysis: _core.ImageAnalysis
     data: bytes
+    regions: tuple[Region, ...] = ()
+    placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS
 
     @property
     def width(self) -> int:
@@ -73,8 +82,7 @@ class Prepared:
             source_width=facts.width,
             source_height=facts.height,
             orientation=facts.orientation,
-            colors=_wants_colours(self.metrics),
-            sharpness="sharpness" in self.metrics,
+            **_core_options(self.metrics, self.regions, self.placeholder_components),
             timeout=timeout,
         )
         return stats
@@ -83,8 +91,9 @@ class Prepared:
         """The contract's response fields for these statistics."""
         facts = self.analysis
         return build_result(
-            stats, self.metrics, self.edge_mode, facts.width, facts.height, facts.orientation
-        )
+            stats, self.metrics, self.edge_mode, facts.width, facts.height, facts.orientation,
+            self.regions, self.placeholder_components,
+        )  # fmt: skip
 
 
 def prepare(
@@ -92,6 +101,8 @@ def prepare(
     metrics: str | Iterable[str] | None = "brightness",
     edge_mode: str | None = None,
     *,
+    regions: str | Iterable[str | Region] | None = None,
+    placeholder_components: str | tuple[int, int] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
     jpeg_reader: bool = True,
@@ -100,23 +111,25 @@ def prepare(
     `jpeg_reader`, every JPEG takes the Pillow fallback (for comparisons).
 
     Raises:
-        InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge,
-        AnalysisTimeout (`timeout` seconds passed), InternalError (a bug in the core).
+        InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents,
+        EmptyImage, CorruptImage, ImageTooLarge, AnalysisTimeout (`timeout` seconds
+        passed), InternalError (a bug in the core).
     """
     wanted = parse_metrics(metrics)
     mode = parse_edge_mode(edge_mode)
+    areas = parse_regions(regions)
+    components = parse_placeholder_components(placeholder_components)
     if not data:
         raise EmptyImage()
     analysis = _run_core(
         _core.analyze_image,
         data,
         max_pixels,
-        colors=_wants_colours(wanted),
-        sharpness="sharpness" in wanted,
+        **_core_options(wanted, areas, components),
         timeout=timeout,
         jpeg_reader=jpeg_reader,
     )
-    return Prepared(wanted, mode, analysis, data)
+    return Prepared(wanted, mode, analysis, data, areas, components)
 
 
 def analyze(
@@ -124,6 +137,8 @@ def analyze(
     metrics: str | Iterable[str] | None = "brightness",
     edge_mode: str | None = None,
     *,
+    regions: str | Iterable[str | Region] | None = None,
+    placeholder_components: str | tuple[int, int] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
     jpeg_reader: bool = True,
@@ -135,19 +150,25 @@ def analyze(
         data: the encoded image.
         metrics: names from VALID_METRICS, comma-separated or as an iterable.
         edge_mode: 'left_right', 'top_bottom', 'all' or None.
+        regions: regions of the upright image measured besides the whole, `;`-separated
+            (or a list): `top`, `bottom`, `left`, `right`, `center` with an optional
+            percentage (`bottom:25`), or `x,y,w,h` in 0-1; each optionally `name=...`.
+        placeholder_components: BlurHash components `XxY` of the `placeholder` metric
+            (default 4x3).
         max_pixels: the largest width x height accepted.
         timeout: seconds the core may spend on the image (None: no limit).
         jpeg_reader: JPEGs decoded by the core's reader (off: all by libjpeg via Pillow).
 
     Raises:
-        InvalidMetrics, InvalidEdgeMode, EmptyImage, CorruptImage, ImageTooLarge,
-        AnalysisTimeout, InternalError.
+        InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents,
+        EmptyImage, CorruptImage, ImageTooLarge, AnalysisTimeout, InternalError.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         prepared = prepare(
-            data, metrics, edge_mode, max_pixels=max_pixels, timeout=timeout,
-            jpeg_reader=jpeg_reader,
+            data, metrics, edge_mode, regions=regions,
+            placeholder_components=placeholder_components, max_pixels=max_pixels,
+            timeout=timeout, jpeg_reader=jpeg_reader,
         )  # fmt: skip
         stats = prepared.stats
         if stats is None:
@@ -163,6 +184,8 @@ def analyze_array(
     metrics: str | Iterable[str] | None = "brightness",
     edge_mode: str | None = None,
     *,
+    regions: str | Iterable[str | Region] | None = None,
+    placeholder_components: str | tuple[int, int] | None = None,
     timeout: float | None = None,
 ) -> dict[str, Any]:
     """Analyses decoded pixels as `analyze` analyses a decoded image (the same resize to at
@@ -173,14 +196,17 @@ def analyze_array(
         array: a NumPy array (or any buffer) of shape (H, W) for grey, (H, W, 3) for RGB or
             (H, W, 4) for RGBA ((H, W, 1) and grey + alpha (H, W, 2) too), uint8 or uint16;
             16-bit samples v become floor(v / 257 + 1/2), as in a 16-bit PNG.
-        metrics, edge_mode, timeout: as for `analyze`.
+        metrics, edge_mode, regions, placeholder_components, timeout: as for `analyze`.
 
     Raises:
-        InvalidMetrics, InvalidEdgeMode, InvalidArray (a shape or element type that is not
-        an image's), AnalysisTimeout, InternalError.
+        InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents,
+        InvalidArray (a shape or element type that is not an image's), AnalysisTimeout,
+        InternalError.
     """
     wanted = parse_metrics(metrics)
     mode = parse_edge_mode(edge_mode)
+    areas = parse_regions(regions)
+    components = parse_placeholder_components(placeholder_components)
     pixels = pixels_of(array)
     stats: _core.ImageStatistics = _run_core(
         _core.analyze_pixels,
@@ -190,11 +216,12 @@ def analyze_array(
         pixels.layout,
         source_width=pixels.width,
         source_height=pixels.height,
-        colors=_wants_colours(wanted),
-        sharpness="sharpness" in wanted,
+        **_core_options(wanted, areas, components),
         timeout=timeout,
     )
-    return build_result(stats, wanted, mode, pixels.width, pixels.height)
+    return build_result(
+        stats, wanted, mode, pixels.width, pixels.height, 1, areas, components
+    )
 
 
 def sniff_format(head: bytes) -> str:
@@ -209,8 +236,17 @@ def sniff_format(head: bytes) -> str:
     return found
 
 
-def _wants_colours(metrics: tuple[str, ...]) -> bool:
-    return "colors" in metrics or "colorfulness" in metrics
+def _core_options(
+    metrics: tuple[str, ...], regions: tuple[Region, ...], components: tuple[int, int]
+) -> dict[str, Any]:
+    """What the core computes for these metrics, regions and placeholder components."""
+    return {
+        "colors": "colors" in metrics or "colorfulness" in metrics,
+        "sharpness": "sharpness" in metrics,
+        "text": "text" in metrics,
+        "regions": [region.rect for region in regions],
+        "placeholder": components if "placeholder" in metrics else None,
+    }
 
 
 def _run_core(function: Any, *args: Any, **kwargs: Any) -> Any:

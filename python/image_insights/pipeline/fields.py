@@ -3,9 +3,12 @@ does; fields of the metrics beyond the contract's three appear only when asked f
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from .. import _core
+from ..options import DEFAULT_PLACEHOLDER_COMPONENTS, Region
+from .readable import text_block
 
 ALGORITHM = "rec709"
 #: Contract histogram labels, bucket i covering [i x 25.6, (i + 1) x 25.6).
@@ -27,9 +30,40 @@ def build_result(
     width: int,
     height: int,
     orientation: int = 1,
+    regions: tuple[Region, ...] = (),
+    placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS,
 ) -> dict[str, Any]:
     """The response fields of one analysis (all but `cached` and `processing_time_ms`,
     which belong to the HTTP layer)."""
+    result = metric_fields(stats, metrics, edge_mode)
+    if regions:
+        result["regions"] = [
+            {"name": region.name, "x": region.x, "y": region.y, "w": region.w, "h": region.h,
+             **metric_fields(region_stats, metrics)}
+            for region, region_stats in zip(regions, stats.regions, strict=True)
+        ]  # fmt: skip
+    if "placeholder" in metrics and stats.placeholder is not None:
+        blurhash, thumbhash, average, preview = stats.placeholder
+        result["placeholder"] = {
+            "blurhash": blurhash,
+            "blurhash_components": list(placeholder_components),
+            "thumbhash": base64.b64encode(thumbhash).decode("ascii"),
+            "average_color": average,
+            "thumbhash_data_url": "data:image/png;base64," + base64.b64encode(preview).decode("ascii"),
+        }
+    result["width"] = width
+    result["height"] = height
+    if orientation != 1:
+        result["orientation"] = orientation
+    result["algorithm"] = ALGORITHM
+    return result
+
+
+def metric_fields(
+    stats: _core.ImageStatistics, metrics: tuple[str, ...], edge_mode: str | None = None
+) -> dict[str, Any]:
+    """The fields of the metrics asked for (and of the edges, for an edge mode): the whole
+    image's, or a region's."""
     result: dict[str, Any] = {}
     if "brightness" in metrics:
         result["brightness_score"] = _score(stats.mean)
@@ -58,11 +92,8 @@ def build_result(
         result["entropy_bits"] = round(stats.entropy_bits, 3)
     if "colorfulness" in metrics or "colors" in metrics:
         _add_colour_fields(result, stats, metrics, edge_mode)
-    result["width"] = width
-    result["height"] = height
-    if orientation != 1:
-        result["orientation"] = orientation
-    result["algorithm"] = ALGORITHM
+    if "text" in metrics and stats.relative_luminance is not None:
+        result["text"] = text_block(*stats.relative_luminance)
     return result
 
 

@@ -13,7 +13,13 @@
     "brightness_score", "average_luminance", "median_luminance", "histogram",
     "edge_brightness_score", "edge_average_luminance", "edge_mode", "edge_colors",
     "width", "height", "algorithm", "cached", "processing_time_ms",
+    "orientation", "text", "placeholder", "regions",
   ]);
+  // The only caption and scrim colours the API names, as CSS colours.
+  const TEXT_COLOURS = { white: "#ffffff", black: "#000000" };
+  const SAMPLE_CAPTION = "Readable caption";
+  const THUMBHASH_PNG = /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/;
+  const REGION_FIELDS = new Set(["name", "x", "y", "w", "h", "text"]);
   const COLOUR = /^#[0-9a-f]{6}$/i;
 
   const $ = (id) => document.getElementById(id);
@@ -63,7 +69,11 @@
 
   function chosenOptions() {
     const metrics = [...document.querySelectorAll('input[name="metrics"]:checked')].map((i) => i.value);
-    return { metrics: metrics.join(","), edgeMode: $("edge-mode").value };
+    return {
+      metrics: metrics.join(","),
+      edgeMode: $("edge-mode").value,
+      regions: $("regions-input").value.trim(),
+    };
   }
 
   // --- requests --------------------------------------------------------------------------
@@ -74,10 +84,11 @@
   }
 
   function uploadRequest(file) {
-    const { metrics, edgeMode } = chosenOptions();
+    const { metrics, edgeMode, regions } = chosenOptions();
     const query = new URLSearchParams();
     if (metrics) query.set("metrics", metrics);
     if (edgeMode) query.set("edge_mode", edgeMode);
+    if (regions) query.set("regions", regions);
     return {
       label: file.name || "image",
       send: () => {
@@ -89,8 +100,10 @@
   }
 
   function urlRequest(url) {
-    const { metrics, edgeMode } = chosenOptions();
-    const body = JSON.stringify({ url, metrics: metrics || null, edge_mode: edgeMode || null });
+    const { metrics, edgeMode, regions } = chosenOptions();
+    const fields = { url, metrics: metrics || null, edge_mode: edgeMode || null };
+    if (regions) fields.regions = regions; // sent only when asked: older servers know no such field
+    const body = JSON.stringify(fields);
     return {
       label: url,
       send: () => fetch(URL_PATH, {
@@ -163,6 +176,12 @@
       const e = detail.error;
       const extra = [];
       if (detail.invalid_metrics) extra.push(`unknown: ${detail.invalid_metrics.join(", ")}; valid: ${detail.valid_metrics.join(", ")}`);
+      if (detail.invalid_regions) {
+        extra.push(`${detail.reason || "not understood"}: “${detail.invalid_regions.join("”, “")}”`);
+        if (detail.valid_forms) extra.push(`valid forms: ${detail.valid_forms.join(", ")}`);
+        if (detail.max_regions) extra.push(`at most ${detail.max_regions} regions`);
+      }
+      if (detail.valid_range) extra.push(`received “${detail.received}”; valid: ${detail.valid_range}`);
       if (detail.valid_modes) extra.push(`received “${detail.received}”; valid: ${detail.valid_modes.join(", ")}`);
       if (detail.allowed_types) extra.push(`received ${detail.received_type || "no type"}; allowed: ${detail.allowed_types.join(", ")}`);
       if (detail.max_size_bytes) extra.push(`${(detail.received_size_bytes / MB).toFixed(1)} MB received, the limit is ${(detail.max_size_bytes / MB).toFixed(0)} MB`);
@@ -284,6 +303,8 @@
         }
       }
     }
+    showPictures(r);
+
     $("extra-block").hidden = extra.children.length === 0;
     $("colours-block").hidden = colours.children.length === 0;
 
@@ -293,6 +314,183 @@
     setField("cached", r.cached ? "from the cache" : "freshly computed");
     $("result").hidden = false;
     $("status").textContent = `Analysed ${label}.`;
+  }
+
+  // --- text over the image and the placeholder ----------------------------------------------
+
+  // The upright size: the core turns the picture by its EXIF orientation (5 to 8 swap the sides).
+  function uprightSize(r) {
+    const turned = typeof r.orientation === "number" && r.orientation >= 5;
+    return turned ? [r.height, r.width] : [r.width, r.height];
+  }
+
+  const percent = (fraction) => `${(fraction * 100).toFixed(4)}%`;
+  const ratio = (n) => (typeof n === "number" ? `${n.toFixed(2)} : 1` : "–");
+  const lc = (n) => (typeof n === "number" ? n.toFixed(1).replace("-", "−") : "–");
+  const mark = (passes) => (passes ? "✓ passes" : "✗ fails");
+
+  // The picture the areas are drawn over: the uploaded file as the browser shows it (with its
+  // EXIF orientation applied, as the core does), or a neutral box of its shape for a URL.
+  function stage(r, areas, { outlined, small, description }) {
+    const box = el("div", small ? "stage small" : "stage");
+    if (previewUrl) {
+      const img = el("img", "stage-image");
+      img.src = previewUrl;
+      img.alt = description;
+      box.append(img);
+    } else {
+      const [w, h] = uprightSize(r);
+      const stand = el("div", "stage-box");
+      stand.setAttribute("role", "img");
+      stand.setAttribute("aria-label", `${description} (a plain box of the linked image's shape, ${w}×${h})`);
+      if (w > 0 && h > 0) {
+        stand.style.aspectRatio = `${w} / ${h}`;
+        box.style.width = `min(100%, calc(var(--stage-height) * ${w / h}))`;
+      }
+      box.append(stand);
+    }
+    const layer = el("div", "areas");
+    for (const area of areas) layer.append(areaOverlay(area, outlined));
+    box.append(layer);
+    return box;
+  }
+
+  function areaOverlay(area, outlined) {
+    const node = el("div", outlined ? "area outlined" : "area");
+    node.dataset.region = area.name;
+    node.style.left = percent(area.x);
+    node.style.top = percent(area.y);
+    node.style.width = percent(area.w);
+    node.style.height = percent(area.h);
+    const text = area.text;
+    const colour = text && TEXT_COLOURS[text.recommended_color];
+    if (text && text.scrim && TEXT_COLOURS[text.scrim.color]) {
+      const scrim = el("div", "scrim");
+      scrim.style.backgroundColor = TEXT_COLOURS[text.scrim.color];
+      scrim.style.opacity = String(text.scrim.opacity_aa);
+      scrim.setAttribute("aria-hidden", "true");
+      node.append(scrim);
+    }
+    if (colour) {
+      const caption = el("span", "caption", SAMPLE_CAPTION);
+      caption.style.color = colour;
+      node.append(caption);
+    }
+    if (outlined) node.append(el("span", "area-label", area.name));
+    return node;
+  }
+
+  function figureRow(list, label, name, value, className) {
+    const row = el("div", className);
+    const dd = el("dd", "", value);
+    dd.dataset.figure = name;
+    row.append(el("dt", "", label), dd);
+    list.append(row);
+  }
+
+  // One card of figures: the recommended caption colour and how well it reads where it reads worst.
+  function textCard(name, title, text, others, specimen) {
+    const card = el("li", "text-card");
+    card.dataset.region = name;
+    card.append(el("h4", "", title));
+    if (specimen) card.append(specimen);
+    const list = el("dl", "figures");
+    if (text) {
+      const chosen = text[text.recommended_color] || {};
+      figureRow(list, "Caption colour", "recommended_color", text.recommended_color);
+      figureRow(list, "Contrast, worst", "worst_contrast", ratio(chosen.worst_contrast));
+      figureRow(list, "Contrast, average", "contrast", ratio(chosen.contrast));
+      figureRow(list, "WCAG AA (4.5 : 1)", "aa", mark(text.aa), text.aa ? "pass" : "fail");
+      figureRow(list, "AA large text (3 : 1)", "aa_large", mark(text.aa_large), text.aa_large ? "pass" : "fail");
+      figureRow(list, "APCA Lc, worst", "worst_apca", lc(chosen.worst_apca));
+      const scrim = text.scrim;
+      figureRow(list, "Scrim", "scrim", scrim
+        ? `${scrim.color} at ${Math.round(scrim.opacity_aa * 100)}% for AA (${Math.round(scrim.opacity_aa_large * 100)}% for large text)`
+        : "none needed");
+    }
+    for (const [field, value] of others) {
+      figureRow(list, field.replaceAll("_", " "), field, typeof value === "number" ? String(value) : value);
+    }
+    card.append(list);
+    return card;
+  }
+
+  function regionTitle(region) {
+    const at = [region.x, region.y, region.w, region.h].map((n) => +n.toFixed(4)).join(", ");
+    return `${region.name} (x, y, w, h: ${at})`;
+  }
+
+  function regionNumbers(region) {
+    return Object.entries(region).filter(([field, value]) =>
+      !REGION_FIELDS.has(field) && (typeof value === "number" || (typeof value === "string" && COLOUR.test(value))));
+  }
+
+  function showPictures(r) {
+    const regions = Array.isArray(r.regions) ? r.regions : [];
+    const text = r.text && typeof r.text === "object" ? r.text : null;
+    const placeholder = r.placeholder && typeof r.placeholder === "object" ? r.placeholder : null;
+    $("picture-block").hidden = !(regions.length || text || placeholder);
+    const stageHolder = $("stage");
+    const cards = $("text-figures");
+    stageHolder.replaceChildren();
+    cards.replaceChildren();
+    if ($("picture-block").hidden) return;
+
+    const whole = { name: "whole image", x: 0, y: 0, w: 1, h: 1, text };
+    const names = regions.map((region) => region.name).join(", ");
+    if (regions.length) {
+      $("picture-heading").textContent = text ? "Text over the image" : "Regions";
+      stageHolder.append(stage(r, regions, {
+        outlined: true, small: false, description: `The analysed image with its regions outlined: ${names}`,
+      }));
+      $("stage-caption").textContent = text
+        ? `“${SAMPLE_CAPTION}” in the recommended colour over each region (${names}), on a scrim where one is needed.`
+        : `Regions: ${names}.`;
+    } else {
+      $("picture-heading").textContent = text ? "Text over the image" : "The image";
+      stageHolder.append(stage(r, text ? [whole] : [], {
+        outlined: false, small: false, description: "The analysed image",
+      }));
+      $("stage-caption").textContent = text
+        ? `“${SAMPLE_CAPTION}” in the recommended colour over the whole image.`
+        : "The analysed image.";
+    }
+
+    if (text) {
+      // With regions on the big picture, the whole image gets its own small one.
+      const specimen = regions.length
+        ? stage(r, [whole], { outlined: false, small: true, description: "The whole image with the caption over it" })
+        : null;
+      cards.append(textCard("whole image", "Whole image", text, [], specimen));
+    }
+    for (const region of regions) {
+      const regionText = region.text && typeof region.text === "object" ? region.text : null;
+      cards.append(textCard(region.name, regionTitle(region), regionText, regionNumbers(region), null));
+    }
+    $("text-figures-block").hidden = cards.children.length === 0;
+
+    const figure = $("placeholder-figure");
+    const image = $("placeholder-image");
+    const usable = placeholder && THUMBHASH_PNG.test(placeholder.thumbhash_data_url || "");
+    figure.hidden = !usable;
+    if (!usable) {
+      image.removeAttribute("src");
+      return;
+    }
+    const [w, h] = uprightSize(r);
+    if (w > 0 && h > 0) image.style.aspectRatio = `${w} / ${h}`;
+    image.src = placeholder.thumbhash_data_url;
+    $("blurhash").textContent = placeholder.blurhash || "–";
+    const components = placeholder.blurhash_components;
+    $("blurhash-components").textContent = Array.isArray(components) ? `(${components.join("×")} components)` : "";
+    const average = $("placeholder-average");
+    average.replaceChildren();
+    if (COLOUR.test(placeholder.average_color || "")) {
+      const chip = el("span", "chip");
+      chip.style.backgroundColor = placeholder.average_color;
+      chip.setAttribute("aria-hidden", "true");
+      average.append(chip, el("code", "", placeholder.average_color));
+    }
   }
 
   function showPreview(file) {
