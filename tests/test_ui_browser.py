@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import parse_qs, urlencode, urlsplit
+
 import pytest
+from PIL import Image
 
 import image_insights
 from tests.support.http_helpers import encode, gradient, multipart
@@ -33,6 +36,8 @@ CHROMIUM_FLAGS = [
 PHONE = {"width": 375, "height": 900}
 ALL_METRICS = "brightness,median,histogram"
 TIMEOUT_MS = 30_000
+#: The caption colours the API names, as the browser computes them.
+COMPUTED_TEXT_COLOUR = {"white": "rgb(255, 255, 255)", "black": "rgb(0, 0, 0)"}
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +87,15 @@ def api_upload(service: LiveServer, data: bytes, content_type: str, query: str) 
     return status, json.loads(payload)
 
 
+def save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
+    """The whole page as a PNG under the test's `output` folder, for a person to look at."""
+    output = tmp_path / "output"
+    output.mkdir(exist_ok=True)
+    path = output / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 def field(page: Any, name: str) -> str:
     return str(page.locator(f'#result [data-field="{name}"]').first.inner_text()).strip()
 
@@ -126,10 +140,7 @@ def test_upload_shows_the_numbers_the_api_returns(
 
     # Readable at phone width: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    output = tmp_path / "output"
-    output.mkdir()
-    page.screenshot(path=str(output / "ui-result.png"), full_page=True)
-    assert (output / "ui-result.png").stat().st_size > 10_000
+    assert save_screenshot(page, tmp_path, "ui-result.png").stat().st_size > 10_000
 
 
 def test_corrupt_file_shows_the_api_error(page: Any, service: LiveServer, tmp_path: Path) -> None:
@@ -145,9 +156,7 @@ def test_corrupt_file_shows_the_api_error(page: Any, service: LiveServer, tmp_pa
     assert text.startswith("Invalid or corrupted image file")
     assert api["detail"]["error"] in text and api["detail"]["details"] in text
     assert page.locator("#result").is_hidden()
-    output = tmp_path / "output"
-    output.mkdir()
-    page.screenshot(path=str(output / "ui-error.png"), full_page=True)
+    save_screenshot(page, tmp_path, "ui-error.png")
 
 
 def test_unsupported_type_names_what_was_sent(page: Any, tmp_path: Path) -> None:
@@ -253,3 +262,184 @@ def test_edge_colours_and_later_metrics_are_shown(page: Any, tmp_path: Path) -> 
     assert field(page, "cached") == "from the cache"
     assert page.locator("#histogram-block").is_hidden()
     assert page.locator("#numbers [data-field=median_luminance]").count() == 0
+
+
+def light_over_dark(width: int = 320, height: int = 200) -> Image.Image:
+    """Top half near-white; bottom half near-black with mid-grey stripes on a tenth of its rows,
+    so the bottom's brightest patches keep white text from AA without a scrim."""
+    image = Image.new("RGB", (width, height), (236, 236, 232))
+    image.paste((18, 20, 24), (0, height // 2, width, height))
+    for y in range(height // 2, height, 10):
+        image.paste((150, 150, 150), (0, y, width, y + 1))
+    return image
+
+
+def open_options(page: Any) -> None:
+    options = page.locator("details.options")
+    if options.get_attribute("open") is None:
+        options.locator("summary").click()
+
+
+def choose_metrics(page: Any, *names: str) -> None:
+    """Ticks metric boxes the page offers from /openapi.json (they arrive after the page loads)."""
+    open_options(page)
+    for name in names:
+        page.locator(f'#metric-choices input[value="{name}"]').check()
+
+
+def enter_regions(page: Any, value: str) -> None:
+    open_options(page)
+    page.locator("#regions-input").fill(value)
+
+
+def computed(locator: Any, prop: str) -> str:
+    return str(locator.evaluate(f"node => getComputedStyle(node).{prop}"))
+
+
+def figure(card: Any, name: str) -> str:
+    return str(card.locator(f'[data-figure="{name}"]').inner_text()).strip()
+
+
+def assert_caption_follows(area: Any, text: dict[str, Any]) -> None:
+    """The caption in the recommended colour; the scrim layer exactly when the API asks for one."""
+    caption = area.locator(".caption")
+    assert caption.inner_text() == "Readable caption"
+    assert computed(caption, "color") == COMPUTED_TEXT_COLOUR[text["recommended_color"]]
+    scrim = area.locator(".scrim")
+    if text["scrim"] is None:
+        assert scrim.count() == 0
+    else:
+        assert scrim.count() == 1
+        assert computed(scrim, "backgroundColor") == COMPUTED_TEXT_COLOUR[text["scrim"]["color"]]
+        opacity = float(computed(scrim, "opacity"))
+        assert opacity == pytest.approx(text["scrim"]["opacity_aa"], abs=1e-6)
+
+
+def assert_card_shows(card: Any, text: dict[str, Any]) -> None:
+    chosen = text[text["recommended_color"]]
+    assert figure(card, "recommended_color") == text["recommended_color"]
+    assert figure(card, "worst_contrast") == f"{chosen['worst_contrast']:.2f} : 1"
+    assert figure(card, "contrast") == f"{chosen['contrast']:.2f} : 1"
+    assert figure(card, "aa") == ("✓ passes" if text["aa"] else "✗ fails")
+    assert figure(card, "aa_large") == ("✓ passes" if text["aa_large"] else "✗ fails")
+    assert figure(card, "worst_apca") == f"{chosen['worst_apca']:.1f}".replace("-", "−")
+    assert ("none needed" in figure(card, "scrim")) == (text["scrim"] is None)
+
+
+def test_upload_shows_captions_over_regions_and_the_placeholder(
+    page: Any, service: LiveServer, tmp_path: Path
+) -> None:
+    data = encode(light_over_dark(), "PNG")
+    image_path = tmp_path / "light-over-dark.png"
+    image_path.write_bytes(data)
+    query = {
+        "metrics": f"{ALL_METRICS},text,placeholder",
+        "edge_mode": "all",
+        "regions": "top:50;bottom:50",
+    }
+    status, api = api_upload(service, data, "image/png", urlencode(query))
+    assert status == 200, api
+    top, bottom = api["regions"]
+    # The two halves need different captions, and only the striped one a scrim: both paths run.
+    assert (top["name"], bottom["name"]) == ("top", "bottom")
+    assert top["text"]["recommended_color"] == "black" and top["text"]["scrim"] is None
+    assert bottom["text"]["recommended_color"] == "white" and bottom["text"]["scrim"] is not None
+
+    choose_metrics(page, "text", "placeholder")
+    enter_regions(page, "top:50;bottom:50")
+    with page.expect_response("**/v1/image/analysis?*") as answer:
+        page.set_input_files("#file-input", str(image_path))
+    assert parse_qs(urlsplit(answer.value.url).query) == {k: [v] for k, v in query.items()}
+    received = answer.value.json()
+    volatile = {"cached", "processing_time_ms"}
+    assert {k: v for k, v in received.items() if k not in volatile} == {
+        k: v for k, v in api.items() if k not in volatile
+    }
+    page.locator('#stage .area[data-region="bottom"]').wait_for()
+    page.locator("#result").wait_for(state="visible")
+    assert page.locator("#error").is_hidden()
+
+    # The regions, outlined and named, where the API says they are on the picture.
+    areas = page.locator("#stage .area.outlined")
+    assert areas.count() == 2
+    assert page.locator("#stage .area-label").all_inner_texts() == ["top", "bottom"]
+    stage_image = page.locator("#stage .stage-image")
+    assert stage_image.get_attribute("src").startswith("blob:")
+    page.wait_for_function("() => document.querySelector('#stage .stage-image').naturalWidth > 0")
+    picture = stage_image.bounding_box()
+    for region in api["regions"]:
+        area = page.locator(f'#stage .area[data-region="{region["name"]}"]')
+        box = area.bounding_box()
+        assert box["x"] - picture["x"] == pytest.approx(region["x"] * picture["width"], abs=1)
+        assert box["y"] - picture["y"] == pytest.approx(region["y"] * picture["height"], abs=1)
+        assert box["width"] == pytest.approx(region["w"] * picture["width"], abs=1)
+        assert box["height"] == pytest.approx(region["h"] * picture["height"], abs=1)
+        assert_caption_follows(area, region["text"])
+        card = page.locator(f'#text-figures .text-card[data-region="{region["name"]}"]')
+        assert_card_shows(card, region["text"])
+        assert figure(card, "brightness_score") == str(region["brightness_score"])
+
+    # The whole image's figures, once, with its own small picture and caption.
+    whole = page.locator('#text-figures .text-card[data-region="whole image"]')
+    assert_card_shows(whole, api["text"])
+    assert_caption_follows(whole.locator(".area"), api["text"])
+    assert page.locator("#text-figures .text-card").count() == 3
+
+    # The placeholder is the server's own rendering, shown in the picture's shape.
+    placeholder = page.locator("#placeholder-image")
+    page.wait_for_function(
+        "() => { const img = document.getElementById('placeholder-image');"
+        " return img.complete && img.naturalWidth > 0; }"
+    )
+    assert placeholder.get_attribute("src") == api["placeholder"]["thumbhash_data_url"]
+    shown = placeholder.bounding_box()
+    assert shown["width"] / shown["height"] == pytest.approx(api["width"] / api["height"], rel=0.02)
+    assert page.locator("#blurhash").inner_text() == api["placeholder"]["blurhash"]
+    assert api["placeholder"]["average_color"] in page.locator("#placeholder-average").inner_text()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert save_screenshot(page, tmp_path, "ui-text-over-image.png").stat().st_size > 10_000
+
+
+def test_invalid_regions_show_the_reason(page: Any, service: LiveServer, tmp_path: Path) -> None:
+    data = encode(gradient(64, 48), "PNG")
+    (tmp_path / "small.png").write_bytes(data)
+    query = urlencode({"metrics": "text", "regions": "top;nowhere:5"})
+    status, api = api_upload(service, data, "image/png", query)
+    assert status == 400
+    detail = api["detail"]
+    assert detail["error"] == "Invalid regions requested"
+
+    choose_metrics(page, "text")
+    enter_regions(page, "top;nowhere:5")
+    page.set_input_files("#file-input", str(tmp_path / "small.png"))
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    text = error.inner_text()
+    assert text.startswith("Invalid regions requested: ")
+    assert detail["reason"] in text
+    assert all(f"“{item}”" in text for item in detail["invalid_regions"])
+    assert ", ".join(detail["valid_forms"]) in text
+    assert page.locator("#result").is_hidden()
+    save_screenshot(page, tmp_path, "ui-invalid-regions.png")
+
+
+def test_url_regions_go_in_the_json_body(page: Any, origin_server: Origin) -> None:
+    """No image of a linked URL is loaded: the regions are drawn on a box of its shape."""
+    choose_metrics(page, "text")
+    enter_regions(page, "band=0.1,0.6,0.8,0.3")
+    page.locator("#url-input").fill(f"{origin_server.base}/image.png")
+    with page.expect_response("**/v1/image/analysis/url") as answer:
+        page.locator("#url-form button").click()
+    assert answer.value.request.post_data_json["regions"] == "band=0.1,0.6,0.8,0.3"
+    api = answer.value.json()
+    assert answer.value.status == 200, api
+    page.locator('#stage .area[data-region="band"]').wait_for()
+    assert page.locator("#stage .stage-image").count() == 0
+    picture = page.locator("#stage .stage-box").bounding_box()
+    shape = api["width"] / api["height"]
+    assert picture["width"] / picture["height"] == pytest.approx(shape, rel=0.02)
+    band = page.locator('#stage .area[data-region="band"]')
+    assert band.bounding_box()["width"] == pytest.approx(0.8 * picture["width"], abs=1)
+    assert_caption_follows(band, api["regions"][0]["text"])
+    assert page.locator("#placeholder-figure").is_hidden()

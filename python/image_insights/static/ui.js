@@ -404,9 +404,11 @@
       figureRow(list, "AA large text (3 : 1)", "aa_large", mark(text.aa_large), text.aa_large ? "pass" : "fail");
       figureRow(list, "APCA Lc, worst", "worst_apca", lc(chosen.worst_apca));
       const scrim = text.scrim;
-      figureRow(list, "Scrim", "scrim", scrim
-        ? `${scrim.color} at ${Math.round(scrim.opacity_aa * 100)}% for AA (${Math.round(scrim.opacity_aa_large * 100)}% for large text)`
-        : "none needed");
+      const scrimNote = scrim
+        ? `${scrim.color} at ${Math.round(scrim.opacity_aa * 100)}% for AA`
+          + ` (${Math.round(scrim.opacity_aa_large * 100)}% for large text)`
+        : "none needed";
+      figureRow(list, "Scrim under the caption", "scrim", scrimNote, "wide");
     }
     for (const [field, value] of others) {
       figureRow(list, field.replaceAll("_", " "), field, typeof value === "number" ? String(value) : value);
