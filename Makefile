@@ -50,6 +50,7 @@ test-python: setup
 	$(VENV)/bin/mypy
 	cd python && ../$(VENV)/bin/lint-imports ../pyproject.toml
 	$(PY) -m mypy.stubtest image_insights._core
+	cd tests/node && npm ci --no-audit --no-fund
 	$(PY) -m pytest -q
 	scripts/fuzz.sh $(FUZZ_SECONDS_IN_TEST)
 

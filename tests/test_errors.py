@@ -24,10 +24,20 @@ ANSWERS: list[tuple[errors.ImageInsightsError, int, dict[str, Any]]] = [
     (errors.InvalidMetrics(["x", "y"]), 400, {"detail": {
         "error": "Invalid metrics requested", "invalid_metrics": ["x", "y"],
         "valid_metrics": ["brightness", "median", "histogram", "contrast", "sharpness",
-                          "entropy", "colorfulness", "colors"]}}),
+                          "entropy", "colorfulness", "colors", "text", "placeholder"]}}),
     (errors.InvalidEdgeMode("Sides"), 400, {"detail": {
         "error": "Invalid edge_mode requested", "received": "Sides",
         "valid_modes": ["left_right", "top_bottom", "all"]}}),
+    (errors.InvalidRegions(["top;x"], "a rectangle is four decimals x,y,w,h in 0-1"), 400,
+     {"detail": {
+        "error": "Invalid regions requested", "invalid_regions": ["top;x"],
+        "reason": "a rectangle is four decimals x,y,w,h in 0-1",
+        "valid_forms": ["top", "bottom", "left", "right", "center", "top:25", "x,y,w,h",
+                        "name=x,y,w,h"],
+        "max_regions": 16}}),
+    (errors.InvalidPlaceholderComponents("10x3"), 400, {"detail": {
+        "error": "Invalid placeholder_components requested", "received": "10x3",
+        "valid_range": "1x1 to 9x9"}}),
     (errors.EmptyImage(), 400, {"detail": {"error": "Empty image file"}}),
     (errors.CorruptImage("bad CRC in IDAT chunk"), 400, {"detail": {
         "error": "Invalid or corrupted image file", "details": "bad CRC in IDAT chunk"}}),

@@ -26,7 +26,8 @@ BY_URL = "/v1/image/analysis/url"
 MAX = 5_242_880
 # The contract's three first, in its order; then the additive metrics.
 VALID_METRICS = ["brightness", "median", "histogram",
-                 "contrast", "sharpness", "entropy", "colorfulness", "colors"]  # fmt: skip
+                 "contrast", "sharpness", "entropy", "colorfulness", "colors", "text",
+                 "placeholder"]  # fmt: skip
 VALID_MODES = ["left_right", "top_bottom", "all"]
 ALLOWED = ["image/jpeg", "image/png"]
 LABELS = ["0-24", "25-50", "51-75", "76-101", "102-127",
@@ -765,3 +766,79 @@ def test_url_download_timeout(url_client: falcon.testing.TestClient, origin: Any
             "url": f"http://127.0.0.1:{origin.port}",
         }
     }
+
+
+# --- regions, text and placeholder (additive) ----------------------------------------------------
+
+
+def test_regions_over_an_upload_equal_the_library(
+    client: falcon.testing.TestClient, png_bytes: bytes
+) -> None:
+    spec = "top:30;Caption=0.1,0.6,0.8,0.3"
+    result = upload(client, png_bytes, metrics="brightness,text", regions=spec)
+    assert result.status_code == 200
+    body = result.json
+    expected = image_insights.analyze(png_bytes, "brightness,text", regions=spec)
+    assert [r["name"] for r in body["regions"]] == ["top", "Caption"]
+    assert body["regions"] == expected["regions"] and body["text"] == expected["text"]
+
+
+def test_regions_and_components_that_are_not_answer_400(
+    client: falcon.testing.TestClient, png_bytes: bytes
+) -> None:
+    forms = ["top", "bottom", "left", "right", "center", "top:25", "x,y,w,h", "name=x,y,w,h"]
+    cases = {
+        "top;middle": (["middle"], "a rectangle is four decimals x,y,w,h in 0-1"),
+        "0.5,0.5,0.6,0.1": (["0.5,0.5,0.6,0.1"],
+                            "a rectangle needs w and h above 0, x + w and y + h at most 1"),
+        "top:0": (["top:0"], "a strip's size is a percentage above 0 and at most 100"),
+        "bad name!=top": (["bad name!=top"], "a name is 1 to 32 letters, digits, '-' or '_'"),
+        "top;a=top": (["top", "a=top"], None),
+        "top;top:10": (["top", "top:10"], "region names must be unique"),
+        ";".join(["top:1"] * 17): (["top:1"], "at most 16 regions"),
+    }  # fmt: skip
+    for spec, (invalid, reason) in cases.items():
+        result = upload(client, png_bytes, regions=spec)
+        if reason is None:  # distinct names: valid
+            assert result.status_code == 200, (spec, result.json)
+            continue
+        assert result.status_code == 400, spec
+        detail = result.json["detail"]
+        assert detail == {"error": "Invalid regions requested", "invalid_regions": invalid,
+                          "reason": reason, "valid_forms": forms, "max_regions": 16}, spec
+    for components in ("10x3", "4x", "0x1", "four"):
+        result = upload(client, png_bytes, metrics="placeholder", placeholder_components=components)
+        assert result.status_code == 400
+        assert result.json == {"detail": {"error": "Invalid placeholder_components requested",
+                                          "received": components, "valid_range": "1x1 to 9x9"}}
+
+
+def test_regions_as_a_list_in_the_url_body(
+    url_client: falcon.testing.TestClient, origin: Any, jpeg_bytes: bytes
+) -> None:
+    result = url_client.simulate_post(BY_URL, json={
+        "url": f"{origin.base}/image.jpg", "metrics": "brightness,placeholder",
+        "regions": ["top", "bottom:25"], "placeholder_components": "3x3"})  # fmt: skip
+    assert result.status_code == 200, result.json
+    expected = image_insights.analyze(
+        jpeg_bytes, "brightness,placeholder", regions="top;bottom:25", placeholder_components="3x3"
+    )
+    assert result.json["regions"] == expected["regions"]
+    assert result.json["placeholder"] == expected["placeholder"]
+    assert result.json["placeholder"]["blurhash_components"] == [3, 3]
+    for regions in (3, [1, "top"], {"top": 1}):
+        wrong = url_client.simulate_post(BY_URL, json={"url": f"{origin.base}/image.jpg",
+                                                       "regions": regions})  # fmt: skip
+        assert wrong.status_code == 422
+        assert wrong.json["detail"][0]["loc"] == ["body", "regions"]
+
+
+def test_the_cache_keeps_results_of_different_regions_apart(png_bytes: bytes) -> None:
+    cached = falcon.testing.TestClient(create_app(Settings(cache_enabled=True)))
+    first = upload(cached, png_bytes, metrics="brightness", regions="top")
+    again = upload(cached, png_bytes, metrics="brightness", regions="top")
+    other = upload(cached, png_bytes, metrics="brightness", regions="bottom")
+    plain = upload(cached, png_bytes, metrics="brightness")
+    assert (first.json["cached"], again.json["cached"]) == (False, True)
+    assert other.json["cached"] is False and other.json["regions"][0]["name"] == "bottom"
+    assert plain.json["cached"] is False and "regions" not in plain.json

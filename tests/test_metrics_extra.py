@@ -174,6 +174,6 @@ def test_new_names_are_valid_metrics(client: falcon.testing.TestClient) -> None:
     result = upload(client, b"x", metrics="contrast,bogus")
     assert result.json["detail"]["valid_metrics"] == [
         "brightness", "median", "histogram", "contrast", "sharpness", "entropy",
-        "colorfulness", "colors",
+        "colorfulness", "colors", "text", "placeholder",
     ]  # fmt: skip
     assert result.json["detail"]["invalid_metrics"] == ["bogus"]

@@ -327,7 +327,7 @@ fn run_with<const C: usize>(
                 opaque_pixels: total.count,
             }
         }),
-        text: text.and_then(|t| t.finish(LOW_PERCENTILE, HIGH_PERCENTILE)),
+        text: text.and_then(|t| t.finish::<C>(pixels, LOW_PERCENTILE, HIGH_PERCENTILE)),
         regions: Vec::new(),
         placeholder: None,
     }

@@ -1,14 +1,14 @@
 //! Placeholders to show while an image loads: a BlurHash and a ThumbHash of the picture as a
-//! person sees it (after the EXIF orientation), both encoded from one thumbnail of at most
-//! 100 x 100 pixels (ThumbHash's limit; BlurHash keeps only a few cosine components, which a
-//! thumbnail gives as well as the full image, at a fraction of the cost), and the average
-//! colour.
+//! person sees it (after the EXIF orientation), both encoded from one box-filtered thumbnail
+//! of at most 100 x 100 pixels (ThumbHash's limit; BlurHash keeps only a few cosine
+//! components, which a thumbnail gives as well as the full image, at a fraction of the cost),
+//! and the average colour.
 
 use crate::deadline::Deadline;
 use crate::error::CoreError;
 use crate::luminance::Layout;
 use crate::pixels::Pixels;
-use crate::resize::resize;
+use crate::resize::thumbnail;
 
 /// ThumbHash's largest input side.
 pub const THUMBNAIL_MAX_SIDE: usize = 100;
@@ -69,7 +69,7 @@ pub fn placeholder(
     let thumbnail = if (width, height) == (image.width, image.height) {
         to_rgba(image)
     } else {
-        to_rgba(&resize(image, width, height, deadline)?)
+        to_rgba(&thumbnail(image, width, height)?)
     };
     deadline.check()?;
     let blurhash = blurhash::encode(cx, cy, width as u32, height as u32, &thumbnail)
