@@ -172,7 +172,9 @@ def test_standard_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [("--metrics", "brightness,colour", "invalid metrics: colour"),
-     ("--edge-mode", "diagonal", "invalid edge_mode: 'diagonal'")],
+     ("--edge-mode", "diagonal", "invalid edge_mode: 'diagonal'"),
+     ("--regions", "top;upper", "invalid regions (a rectangle is four decimals"),
+     ("--placeholder-components", "4x0", "invalid placeholder_components: '4x0'")],
 )  # fmt: skip
 def test_bad_options_are_usage_errors(
     tmp_path: Path, option: str, value: str, message: str
@@ -181,6 +183,22 @@ def test_bad_options_are_usage_errors(
     result = run("analyze", "a.png", option, value, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and result.stdout == ""
+
+
+def test_regions_text_and_placeholder_as_the_library_gives_them(tmp_path: Path) -> None:
+    data = encode(gradient(120, 80), "PNG")
+    (tmp_path / "a.png").write_bytes(data)
+    spec = "top:25;caption=0.1,0.6,0.8,0.3"
+    result = run("analyze", "a.png", "--metrics", "brightness,text,placeholder", "--regions", spec,
+                 "--placeholder-components", "5x4", "--format", "json", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [record] = json.loads(result.stdout)
+    expected = image_insights.analyze(data, "brightness,text,placeholder", regions=spec,
+                                      placeholder_components="5x4")  # fmt: skip
+    assert record == {"file": "a.png", **expected}
+    assert [r["name"] for r in record["regions"]] == ["top", "caption"]
+    on_dask = run("analyze", "a.png", "--regions", "top", "--dask", "local", cwd=tmp_path)
+    assert on_dask.returncode == 2 and "do not run on Dask" in on_dask.stderr
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:

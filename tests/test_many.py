@@ -341,3 +341,17 @@ def test_the_readme_example_runs() -> None:
     assert lines[0].startswith("0 ") and lines[0].endswith(".jpg 0")
     assert "failed: corrupt_image" in lines[4]
     assert lines[5] == "5 None 0"
+
+
+def test_regions_and_placeholders_reach_every_item() -> None:
+    data = encode(64, 48, "PNG")
+    array = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    options = {"metrics": "brightness,text,placeholder", "regions": "left;right",
+               "placeholder_components": "2x2"}  # fmt: skip
+    results = list(image_insights.analyze_many([data, array], ordered=True, **options))
+    assert [r.error for r in results] == [None, None]
+    expected = image_insights.analyze(data, **options)
+    for item in results:
+        assert item.result is not None
+        assert item.result["regions"] == expected["regions"]
+        assert item.result["placeholder"] == expected["placeholder"]
