@@ -33,6 +33,14 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _query(name: str, description: str) -> dict[str, Any]:
+    """An optional string query parameter."""
+    return {
+        "name": name, "in": "query", "required": False, "schema": {"type": "string"},
+        "description": description,
+    }  # fmt: skip
+
+
 def _response(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": {_JSON: {"schema": _ref(schema)}}}
 
@@ -104,34 +112,10 @@ def build_openapi(version: str) -> dict[str, Any]:
             },
         },
         parameters=[
-            {
-                "name": "metrics",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": _METRICS_DESCRIPTION,
-            },
-            {
-                "name": "edge_mode",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": _EDGE_DESCRIPTION,
-            },
-            {
-                "name": "regions",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": _REGIONS_DESCRIPTION,
-            },
-            {
-                "name": "placeholder_components",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": _COMPONENTS_DESCRIPTION,
-            },
+            _query("metrics", _METRICS_DESCRIPTION),
+            _query("edge_mode", _EDGE_DESCRIPTION),
+            _query("regions", _REGIONS_DESCRIPTION),
+            _query("placeholder_components", _COMPONENTS_DESCRIPTION),
         ],
     )
     by_url = _analysis_operation(
