@@ -231,16 +231,23 @@ def _white_tags(white_xyz: np.ndarray, version: int) -> list[tuple[bytes, bytes]
             (b"chad", b"sf32" + bytes(4) + b"".join(s15fixed16(v) for v in chad.ravel()))]
 
 
+def data_type(payload: bytes) -> bytes:
+    """dataType with binary data (flag 1): a private tag's content, ignored by readers."""
+    return b"data" + bytes(4) + struct.pack(">I", 1) + payload
+
+
 def rgb_profile(space: RgbSpace, *, version: int = 2, table_size: int = 0,
-                description: str | None = None) -> bytes:
-    """The matrix/TRC display profile of `space` (see `trc_tag` for `table_size`)."""
+                description: str | None = None,
+                extra_tags: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
+    """The matrix/TRC display profile of `space` (see `trc_tag` for `table_size`), with
+    `extra_tags` (private tags, say) after the standard ones."""
     version_field = VERSION_4_3 if version >= 4 else VERSION_2_4
     pcs = space.to_pcs
     trc = trc_tag(space.transfer, table_size)
     tags = _text_tags(description or space.name, version) + _white_tags(space.white_xyz, version)
     tags += [(b"rXYZ", xyz_type(pcs[:, 0])), (b"gXYZ", xyz_type(pcs[:, 1])),
              (b"bXYZ", xyz_type(pcs[:, 2]))]  # fmt: skip
-    tags += [(b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc)]
+    tags += [(b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc), *extra_tags]
     return assemble(b"RGB ", tags, version=version_field)
 
 
