@@ -84,20 +84,38 @@ SPACES = {"display-p3": icc.DISPLAY_P3, "adobe-rgb": icc.ADOBE_RGB}
 
 
 def encode(pixels: np.ndarray, fmt: str, profile: bytes | None) -> bytes:
-    """`pixels` as PNG, JPEG (quality 100, 4:4:4) or lossless WebP, with `profile` embedded
-    (iCCP chunk, APP2 ICC_PROFILE segments, ICCP chunk)."""
+    """`pixels` as PNG, JPEG (quality 100, 4:4:4), lossless WebP, TIFF, AVIF (4:4:4) or
+    HEIF (libheif's lossless mode), with `profile` embedded (iCCP chunk, APP2 ICC_PROFILE
+    segments, ICCP chunk, tag 34675, colr box)."""
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    buffer = io.BytesIO()
+    if fmt == "HEIF":  # through pillow-heif's own API: registering its opener is global
+        import pillow_heif
+
+        if profile is not None:
+            image.info["icc_profile"] = profile
+        pillow_heif.from_pillow(image).save(buffer, quality=-1)
+        return buffer.getvalue()
     options: dict[str, Any] = {"icc_profile": profile} if profile is not None else {}
     if fmt == "JPEG":
         options.update(quality=100, subsampling=0)
     elif fmt == "WEBP":
         options.update(lossless=True)
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format=fmt, **options)
+    elif fmt == "AVIF":
+        from pillow_avif import AvifImagePlugin  # noqa: F401  (registers AVIF, as the service does)
+
+        options.update(quality=90, subsampling="4:4:4")
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
 def decoded(data: bytes) -> np.ndarray:
-    """The 8-bit pixels Pillow decodes (the JPEG's samples, which the profile describes)."""
+    """The 8-bit pixels a second reader decodes (the lossy formats' samples, which the
+    profile describes): Pillow, or pillow-heif for HEIF."""
+    if data[4:12] in (b"ftypheic", b"ftypmif1"):
+        import pillow_heif
+
+        return np.asarray(pillow_heif.open_heif(data, convert_hdr_to_8bit=True))
     with Image.open(io.BytesIO(data)) as image:
         assert image.mode in ("L", "RGB"), image.mode
         return np.asarray(image)
@@ -379,13 +397,14 @@ def test_grey_rendering_agrees_with_system_lcms() -> None:
 
 
 def supported(fmt: str) -> bool:
-    name = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}[fmt]
+    name = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "TIFF": "tiff", "AVIF": "avif",
+            "HEIF": "heif"}[fmt]  # fmt: skip
     return name in getattr(image_insights, "SUPPORTED_FORMATS", ("jpeg", "png"))
 
 
 FORMATS = [pytest.param(fmt, marks=pytest.mark.skipif(not supported(fmt),
                                                       reason=f"{fmt} not supported here"))
-           for fmt in ("PNG", "JPEG", "WEBP")]  # fmt: skip
+           for fmt in ("PNG", "JPEG", "WEBP", "TIFF", "AVIF", "HEIF")]  # fmt: skip
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -402,7 +421,8 @@ def test_profiled_image_is_analysed_in_srgb(image_name: str, space_name: str, fm
         "source": "icc", "description": space.name, "converted_to": "sRGB",
     }  # fmt: skip
     # A JPEG's pixels come from the service's own decoder, the reference's from libjpeg:
-    # they may differ by a level of their own.
+    # they may differ by a level of their own. AVIF and HEIF are decoded by the same
+    # libraries on both sides.
     shift = 2 if fmt == "JPEG" else 1
     assert differences(result, expected, rendered, shift) == []
 
