@@ -15,7 +15,7 @@ import numpy as np
 # run by path from scripts/fuzz.sh
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import formats, synthetic  # noqa: E402
+from tests.support import formats, icc, synthetic  # noqa: E402
 
 
 def seeds() -> dict[str, bytes]:
@@ -40,7 +40,32 @@ def seeds() -> dict[str, bytes]:
     for name, data in list(found.items())[:4]:
         found["cut-" + name] = data[: len(data) // 2]
     found.update(format_seeds(rgb))
+    found.update(profile_seeds(rgb, grey))
     return found
+
+
+def profile_seeds(rgb: np.ndarray, grey: np.ndarray) -> dict[str, bytes]:
+    """Images with embedded ICC profiles (Display P3, Adobe RGB, a grey gamma; whole, cut
+    short, and an RGB profile on a grey image), so that mutations reach LittleCMS."""
+    p3, grey_gamma = icc.display_p3(), icc.grey_profile()
+    return {
+        "p3.png": _tagged(rgb, "PNG", p3),
+        "adobe.jpg": _tagged(rgb, "JPEG", icc.adobe_rgb()),
+        "grey-gamma.png": _tagged(grey, "PNG", grey_gamma),
+        "p3-on-grey.jpg": _tagged(grey, "JPEG", p3),
+        "p3-cut.png": _tagged(rgb, "PNG", p3[: len(p3) // 2]),
+        "p3.tif": _tagged(rgb, "TIFF", p3),
+    }
+
+
+def _tagged(pixels: np.ndarray, kind: str, profile: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, kind, icc_profile=profile)
+    return out.getvalue()
 
 
 def format_seeds(rgb: np.ndarray) -> dict[str, bytes]:

@@ -61,6 +61,7 @@ for target in $(cargo fuzz list); do
         analyze) "$python" "$root/fuzz/seeds.py" --core "$corpus" ;;
         jpeg_bytes) "$python" "$root/scripts/jpeg_fuzz_seeds.py" "$corpus" ;;
         png) "$python" "$root/scripts/png_fuzz_seeds.py" "$corpus" ;;
+        image) "$python" "$root/fuzz/seeds.py" "$corpus" ;;
     esac
     echo "fuzz: cargo-fuzz $target"
     if ! cargo fuzz run "$target" "$corpus" -- "${common[@]}" "${fork[@]}" \

@@ -76,7 +76,7 @@ def folder(tmp_path: Path) -> dict[str, bytes]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     (tmp_path / "photos/notes.txt").write_text("not an image")
-    (tmp_path / "photos/nested/fake.jpg").write_bytes(b"GIF89a" + b"\0" * 20)
+    (tmp_path / "photos/nested/fake.jpg").write_bytes(b"BM" + b"\0" * 20)  # a BMP: no format
     return {str(Path(name)): data for name, data in images.items()}
 
 
@@ -151,7 +151,9 @@ def test_failures_are_reported_and_do_not_stop_the_others(tmp_path: Path) -> Non
     assert "brightness_score" in records["good2.jpg"]
     assert records["broken.png"]["error"].startswith("invalid or corrupted image file")
     assert records["empty.jpg"]["error"] == "empty image"
-    not_an_image = "invalid or corrupted image file: not a JPEG or PNG image"
+    not_an_image = (
+        "invalid or corrupted image file: not a JPEG, PNG, WebP, AVIF, HEIF, GIF or TIFF image"
+    )
     assert records["text.jpg"]["error"] == not_an_image
     errors = result.stderr.splitlines()
     for name in ("broken.png", "missing.jpg", "empty.jpg", "text.jpg"):

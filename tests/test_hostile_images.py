@@ -31,6 +31,7 @@ from tests.support.hostile import (
     JPEG,
     NOT_AN_IMAGE,
     NOT_IMAGES,
+    ADDITIVE_FORMATS,
     OTHER_FORMATS,
     PNG,
     RGB,
@@ -238,6 +239,15 @@ def test_other_formats_sent_as_png(uncached_client: falcon.testing.TestClient, n
     result = upload(uncached_client, OTHER_FORMATS[name](), "image/png")
     assert result.status_code == 400
     assert result.json == NOT_AN_IMAGE
+
+
+@pytest.mark.parametrize("name", ADDITIVE_FORMATS)
+def test_accepted_formats_sent_as_png_are_read_by_their_bytes(
+    uncached_client: falcon.testing.TestClient, name: str
+) -> None:
+    result = upload(uncached_client, ADDITIVE_FORMATS[name](), "image/png")
+    assert result.status_code == 200, result.text
+    assert (result.json["width"], result.json["height"]) == (RGB.shape[1], RGB.shape[0])
 
 
 @pytest.mark.parametrize("content_type", ["image/jpeg", "image/png"])

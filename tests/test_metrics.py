@@ -261,7 +261,7 @@ def test_live_counters_move_by_exactly_the_traffic(
         statuses = [post_upload(conn, repeated, "image/png") for _ in range(3)]
         refusals = [
             post_upload(conn, b"\x89PNG\r\n\x1a\n not really", "image/png"),
-            post_upload(conn, b"GIF89a", "image/gif"),
+            post_upload(conn, b"BM", "image/bmp"),
             post_upload(conn, repeated, "image/png", "?metrics=brightness,colour"),
         ]
     finally:

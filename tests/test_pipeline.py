@@ -312,7 +312,7 @@ CORRUPT = {
     "png-signature-only": PNG_BYTES[:8],
     "png-without-pixels": synthetic.png_header_only(10, 10),
     "png-zero-width": synthetic.png_header_only(0, 10),
-    "gif": synthetic.gif(PHOTO),
+    "gif-cut": synthetic.gif(PHOTO)[:40],
     "bmp": synthetic.bmp(PHOTO),
 }
 
@@ -331,11 +331,14 @@ def test_undecodable_bytes_are_a_corrupt_image(kind: str) -> None:
     assert not isinstance(caught.value, OSError)  # typed, not Pillow's own error
 
 
-def test_gif_and_bmp_are_refused_by_their_signature() -> None:
-    """Pillow could decode both; the contract accepts only JPEG and PNG bytes."""
-    for data in (CORRUPT["gif"], CORRUPT["bmp"]):
-        with pytest.raises(CorruptImage, match="not a JPEG or PNG"):
-            analyze(data)
+def test_bmp_is_refused_by_its_signature_and_gif_when_only_jpeg_and_png_are() -> None:
+    """Pillow could decode both; BMP is no accepted format, GIF is one unless narrowed."""
+    with pytest.raises(CorruptImage, match="^not a JPEG, PNG, WebP, AVIF, HEIF, GIF or TIFF"):
+        analyze(CORRUPT["bmp"])
+    gif = synthetic.gif(PHOTO)
+    assert analyze(gif)["width"] == PHOTO.shape[1]
+    with pytest.raises(CorruptImage, match="^not a JPEG or PNG image$"):
+        analyze(gif, formats="jpeg,png")
 
 
 def test_a_header_declaring_too_many_pixels_is_refused_before_decoding() -> None:

@@ -160,12 +160,13 @@ def test_corrupt_file_shows_the_api_error(page: Any, service: LiveServer, tmp_pa
 
 
 def test_unsupported_type_names_what_was_sent(page: Any, tmp_path: Path) -> None:
-    (tmp_path / "anim.gif").write_bytes(b"GIF89a" + b"\0" * 30)
-    page.set_input_files("#file-input", str(tmp_path / "anim.gif"))
+    (tmp_path / "icon.bmp").write_bytes(b"BM" + b"\0" * 30)
+    page.set_input_files("#file-input", str(tmp_path / "icon.bmp"))
     error = page.locator("#error")
     error.wait_for(state="visible")
     assert error.inner_text() == (
-        "Unsupported image type: received image/gif; allowed: image/jpeg, image/png."
+        "Unsupported image type: received image/bmp; allowed: image/jpeg, image/png, "
+        "image/webp, image/avif, image/heic, image/heif, image/gif, image/tiff."
     )
 
 

@@ -27,7 +27,10 @@ from tests.support.http_helpers import multipart
 UPLOAD = "/v1/image/analysis"
 BY_URL = "/v1/image/analysis/url"
 CORRUPT = "Invalid or corrupted image file"
-NOT_AN_IMAGE = {"detail": {"error": CORRUPT, "details": "not a JPEG or PNG image"}}
+#: Bytes of no accepted format, with every format accepted (ACCEPTED_FORMATS unset); with
+#: ACCEPTED_FORMATS=jpeg,png the reason is "not a JPEG or PNG image" (tests/test_formats.py).
+NOT_AN_IMAGE = {"detail": {"error": CORRUPT,
+                           "details": "not a JPEG, PNG, WebP, AVIF, HEIF, GIF or TIFF image"}}
 EMPTY = {"detail": {"error": "Empty image file"}}
 MISSING_IMAGE = {"detail": [{"type": "missing", "loc": ["body", "image"], "msg": "Field required"}]}
 BOMB = "Image dimensions exceed the maximum allowed pixel count"
@@ -93,27 +96,23 @@ def ycck_jpeg() -> bytes:
     return bytes(data)
 
 
-def webp() -> bytes:
-    """A lossless WebP header (RIFF/WEBP/VP8L) for a 64x48 image: enough for any sniffer."""
-    bits = (64 - 1) | ((48 - 1) << 14)
-    vp8l = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 16
-    body = b"WEBP" + b"VP8L" + struct.pack("<I", len(vp8l)) + vp8l
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
 def saved(fmt: str, **options: Any) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(RGB).save(buffer, fmt, **options)
     return buffer.getvalue()
 
 
+#: Formats no setting accepts.
 OTHER_FORMATS: dict[str, Callable[[], bytes]] = {
-    "gif": lambda: synthetic.gif(RGB),
-    "webp": webp,
     "bmp": lambda: synthetic.bmp(RGB),
-    "tiff": lambda: saved("TIFF"),
     "svg": lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48">'
     b'<rect width="64" height="48" fill="#888"/></svg>',
+}
+#: Formats accepted besides the contract's JPEG and PNG (refused with ACCEPTED_FORMATS=jpeg,png).
+ADDITIVE_FORMATS: dict[str, Callable[[], bytes]] = {
+    "gif": lambda: synthetic.gif(RGB),
+    "webp": lambda: saved("WEBP", lossless=True),
+    "tiff": lambda: saved("TIFF"),
 }
 
 NOT_IMAGES: dict[str, bytes] = {
