@@ -13,13 +13,15 @@ WHEELS := .cache/wheels-$(subst $() ,-,$(PILLOW_SIMD_MODULES))
 # Debian packages: build deps of pillow-simd (libwebp-dev brings libwebp, libwebpmux and
 # libwebpdemux: Pillow's WebP module needs all three), and the JPEG tools the tests use.
 SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libwebp-dev libjpeg-turbo-progs
+# Encoders and reference decoders of the formats besides JPEG and PNG, for their tests, the
+# fuzzing seeds (fuzz/seeds.py leaves out a format whose tool is missing) and benches: webp
+# (cwebp, dwebp, img2webp, webpmux), libavif-bin (avifenc, avifdec), libheif-examples
+# (heif-enc, heif-convert, heif-info), gifsicle, libtiff-tools (tiffcp, tiffinfo).
+FORMAT_TOOLS := webp libavif-bin libheif-examples gifsicle libtiff-tools
 # Debian packages only the tests need: Chromium for the page's browser test, wrk for the short
-# load campaigns; encoders and reference decoders for the formats' tests: webp (cwebp, dwebp,
-# gif2webp, webpmux), libavif-bin (avifenc, avifdec), libheif-examples (heif-enc,
-# heif-convert, heif-info), gifsicle, and libtiff-tools (tiffcp, tiffinfo, tiff2rgba).
-TEST_PACKAGES := chromium chromium-driver wrk webp libavif-bin libheif-examples gifsicle \
-	libtiff-tools
-BENCH_PACKAGES := wrk hyperfine
+# load campaigns, and the format tools.
+TEST_PACKAGES := chromium chromium-driver wrk $(FORMAT_TOOLS)
+BENCH_PACKAGES := wrk hyperfine $(FORMAT_TOOLS)
 STAMP := $(VENV)/.stamp
 # Seconds each fuzzing harness runs: briefly in `make test`, longer in `make fuzz`.
 FUZZ_SECONDS_IN_TEST ?= 20
@@ -84,6 +86,7 @@ test-image: setup
 # Long campaigns: every fuzzing harness for FUZZ_SECONDS each; the load and fault campaigns
 # that write docs/RELIABILITY.md.
 fuzz: setup
+	scripts/apt-install.sh $(FORMAT_TOOLS)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 stress: setup
