@@ -4,6 +4,7 @@
 import cluster from "node:cluster";
 import http from "node:http";
 
+import { ALLOWED_TYPES } from "./formats.js";
 import { analysisPixels } from "./pixels.js";
 import { buildResult, parseEdgeMode, parseMetrics, VALID_EDGE_MODES, VALID_METRICS } from "./result.js";
 import { luminanceStats } from "./stats.js";
@@ -12,7 +13,6 @@ import { MAX_UPLOAD_BYTES, readImagePart } from "./upload.js";
 const HOST = process.env.HOST ?? "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8090);
 const WORKERS = Number(process.env.PEER_WORKERS ?? 2);
-const ALLOWED_TYPES = ["image/jpeg", "image/png"];
 
 function send(res, status, body) {
   const json = JSON.stringify(body);

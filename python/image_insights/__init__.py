@@ -36,17 +36,18 @@ from .errors import (
     InvalidRegions,
     UnreadableFile,
 )
-from .options import VALID_EDGE_MODES, VALID_METRICS
+from .options import FORMATS, VALID_EDGE_MODES, VALID_METRICS
 
 if TYPE_CHECKING:
     from ._core import ImageStatistics, __version__, pixel_statistics
     from .many import ItemResult, analyze_many
-    from .pipeline import analyze, analyze_array
+    from .pipeline import SUPPORTED_FORMATS, analyze, analyze_array
 
 #: The names loaded on first use, and the module each comes from.
 _LAZY = {
     "analyze": ".pipeline",
     "analyze_array": ".pipeline",
+    "SUPPORTED_FORMATS": ".pipeline",
     "analyze_many": ".many",
     "ItemResult": ".many",
     "ImageStatistics": "._core",
@@ -79,6 +80,7 @@ __all__ = [
     "CorruptImage",
     "DownloadError",
     "EmptyImage",
+    "FORMATS",
     "ImageInsightsError",
     "ImageTooLarge",
     "InternalError",
@@ -89,6 +91,7 @@ __all__ = [
     "InvalidRegions",
     "ImageStatistics",
     "ItemResult",
+    "SUPPORTED_FORMATS",
     "UnreadableFile",
     "VALID_EDGE_MODES",
     "VALID_METRICS",

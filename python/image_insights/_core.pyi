@@ -13,6 +13,7 @@ __all__ = [
     "ImageStatistics",
     "MAX_SCANS",
     "PixelLimitError",
+    "SNIFF_BYTES",
     "__version__",
     "_panic",
     "analysis_size",
@@ -21,6 +22,8 @@ __all__ = [
     "decode_denominator",
     "decode_jpeg",
     "decode_png",
+    "isobmff_size",
+    "pack_rows",
     "pixel_statistics",
     "resize",
     "sniff",
@@ -31,6 +34,10 @@ __version__: str
 DCT_SCALING_MIN_SIDE: int
 #: The most scans a JPEG may have; more is refused before they are decoded.
 MAX_SCANS: int
+#: The first bytes `sniff` needs at most (an AVIF or HEIF file's `ftyp` brands).
+SNIFF_BYTES: int
+
+_Format = Literal["jpeg", "png", "tiff", "webp", "gif", "avif", "heif"]
 
 class DecodeError(ValueError):
     """Bytes that are not an image the core reads, or that do not decode; the message is a
@@ -121,6 +128,10 @@ class ImageStatistics:
     @property
     def regions(self) -> list[ImageStatistics]:
         """The statistics of each region asked for, in order (empty for none)."""
+    @property
+    def color_profile(self) -> str | None:
+        """The description of the embedded ICC profile the pixels were converted to sRGB
+        from (or found to be sRGB's); None when none was (the image taken as sRGB)."""
     @property
     def placeholder(self) -> tuple[str, bytes, str | None, bytes] | None:
         """(BlurHash, ThumbHash bytes, average colour "#rrggbb" or None when fully
@@ -240,8 +251,25 @@ def analysis_size(width: int, height: int) -> tuple[int, int]:
     """The contract's analysis size: unchanged up to 512 px on the longer side, else that
     side 512 and the other int(side x (512 / longer)) in float64, at least 1."""
 
-def sniff(head: bytes) -> Literal["jpeg", "png"] | None:
-    """The format whose signature `head` starts with (FF D8 FF, or PNG's eight bytes)."""
+def sniff(head: bytes) -> _Format | None:
+    """The format whose signature `head` starts with: JPEG's FF D8 FF, PNG's eight bytes,
+    TIFF's II*\\0 or MM\\0* (BigTIFF's too), RIFF....WEBP, GIF87a/GIF89a, or an ISOBMFF
+    `ftyp` box whose brands are AVIF's (avif, avis) or HEIF's (heic, heix, mif1, ...)."""
+
+def isobmff_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of the largest `ispe` property of an AVIF or HEIF file's `meta` box
+    (the primary image's size, never smaller than its tiles or auxiliary images); None when
+    there is none. The box walk is bounded (at most 4,096 boxes)."""
+
+def pack_rows(data: Buffer, rows: int, stride: int, row_samples: int, bits: int) -> bytes:
+    """Tight 8-bit samples from `rows` rows of `stride` bytes, each starting with
+    `row_samples` samples: 8-bit samples are copied; for `bits` 9-16, each sample is a
+    little-endian 16-bit word holding a `bits`-bit value v in its high bits (libheif's
+    layout), narrowed to round(v x 255 / (2^bits - 1)), never clipped.
+
+    Raises:
+        ValueError: rows wider than their stride, `bits` outside 8-16, a short buffer.
+    """
 
 def decode_denominator(width: int, height: int) -> int:
     """The denominator (8, 4, 2 or 1) of the DCT scale a JPEG of this stored size is decoded
@@ -254,7 +282,7 @@ class ImageAnalysis:
     reason a JPEG is left to libjpeg."""
 
     @property
-    def format(self) -> Literal["jpeg", "png"]: ...
+    def format(self) -> _Format: ...
     @property
     def width(self) -> int:
         """The stored width, before any scaling or turning."""
@@ -265,7 +293,11 @@ class ImageAnalysis:
         """The EXIF orientation 1-8 (1 when absent or unreadable)."""
     @property
     def denominator(self) -> int:
-        """The DCT scale a JPEG is (or is to be) decoded at; 1 for PNG."""
+        """The DCT scale a JPEG is (or is to be) decoded at; 1 for other formats."""
+    @property
+    def frames(self) -> int:
+        """Images in the file (a TIFF's pages, at most 10,000 counted); the first is
+        analysed."""
     @property
     def stats(self) -> ImageStatistics | None:
         """The statistics; None when `fallback` is set."""
@@ -273,7 +305,8 @@ class ImageAnalysis:
     def fallback(self) -> str | None:
         """Why libjpeg must decode this JPEG: "coding" (arithmetic, lossless,
         hierarchical), "cmyk", "precision", "smoothing", "unsupported", "damaged" or
-        "disabled"; None when the statistics are there."""
+        "disabled"; "format" for WebP, GIF, AVIF and HEIF, which their own decoders read
+        (`width` and `height` are then 0); None when the statistics are there."""
     @property
     def decode_seconds(self) -> float:
         """Time from bytes to decoded pixels (0 for a fallback)."""
@@ -293,11 +326,12 @@ def analyze_image(
     timeout: float | None = None,
     jpeg_reader: bool = True,
 ) -> ImageAnalysis:
-    """Sniffs, checks, decodes, resizes, turns and measures an encoded JPEG or PNG in one
-    call, with the GIL released: the pixel limit is checked from the header before anything
-    is decoded; a JPEG is decoded at `decode_denominator`'s scale exactly as libjpeg would;
-    an image over 512 px is Lanczos-resized to `analysis_size`; the EXIF orientation is
-    applied; then `pixel_statistics`.
+    """Sniffs, checks, decodes, resizes, turns and measures an encoded JPEG, PNG or TIFF
+    (its first page) in one call, with the GIL released: the pixel limit is checked from the
+    header before anything is decoded; a JPEG is decoded at `decode_denominator`'s scale
+    exactly as libjpeg would; an image over 512 px is Lanczos-resized to `analysis_size`;
+    an embedded ICC profile is converted to sRGB; the orientation is applied; then
+    `pixel_statistics`. WebP, GIF, AVIF and HEIF come back as a fallback ("format").
 
     Arguments:
         data: the encoded image.
@@ -339,11 +373,15 @@ def analyze_pixels(
     text: bool = False,
     regions: list[tuple[float, float, float, float]] = ...,
     placeholder: tuple[int, int] | None = None,
+    icc: bytes | None = None,
     timeout: float | None = None,
 ) -> ImageStatistics:
     """The rest of `analyze_image` for pixels decoded elsewhere, read in place with the GIL
     released: resized to the analysis size of the stored `source_width` x `source_height`
-    when the longer side exceeds 512 px, turned by `orientation`, measured.
+    when the longer side exceeds 512 px, converted from the ICC profile `icc` to sRGB (an
+    unusable profile is ignored), turned by `orientation`, measured. `layout` "CMYK" (four
+    bytes a pixel, 0 = no ink) is converted with `icc` before the resize (without a CMYK
+    profile, as Pillow converts CMYK to RGB).
 
     Raises:
         ValueError: a wrong layout, size, shape or dtype.

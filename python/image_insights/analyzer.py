@@ -73,6 +73,7 @@ class Analyzer:
                 max_pixels=self._settings.max_image_pixels,
                 timeout=remaining(),
                 jpeg_reader=self._settings.jpeg_fast_path,
+                formats=self._settings.accepted_formats,
             )
             stats = prepared.stats
             if stats is None:

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ import orjson
 from . import __version__, http_errors
 from .analyzer import Analyzer
 from .cache import ResultCache
-from .config import Settings
+from .config import Settings, SettingsError
 from .docs import DocsPage, OpenApiDocument
 from .errors import ImageInsightsError, InternalError
 from .fetch import Fetcher
 from .monitoring import MetricsEndpoint, MetricsMiddleware, ServiceMetrics
+from .options import FORMATS
+from .pipeline import accepted_formats
 from .request_state import Request
 from .resources import Health, Ready, Root, UploadAnalysis, UrlAnalysis
 
@@ -126,6 +129,21 @@ def _handle_unexpected(req: Request, resp: falcon.Response, ex: Exception, param
     _render(req, resp, http_errors.internal_error(request_id))
 
 
+def installed_formats(settings: Settings) -> Settings:
+    """The settings with the accepted formats this installation decodes: all of them by
+    default; a format ACCEPTED_FORMATS names explicitly must be installed.
+
+    Raises:
+        SettingsError: ACCEPTED_FORMATS names a format whose decoder is missing.
+    """
+    supported = accepted_formats(None)
+    kept = tuple(name for name in settings.accepted_formats if name in supported)
+    if settings.accepted_formats != FORMATS and kept != settings.accepted_formats:
+        missing = sorted(set(settings.accepted_formats) - set(kept))
+        raise SettingsError(f"ACCEPTED_FORMATS names {missing}, whose decoders are not installed")
+    return replace(settings, accepted_formats=kept)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -133,7 +151,7 @@ def create_app(
     fetcher: Fetcher | None = None,
 ) -> falcon.App[Request, falcon.Response]:
     """Builds the service. Collaborators default to the real ones made from `settings`."""
-    settings = settings or Settings.from_env()
+    settings = installed_formats(settings or Settings.from_env())
     service_metrics = ServiceMetrics()
     analyzer = analyzer or Analyzer(settings, service_metrics=service_metrics)
     fetcher = fetcher or Fetcher(settings)

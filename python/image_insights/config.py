@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .limits import DEFAULT_MAX_PIXELS, MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
+from .options import FORMATS, media_types, parse_formats
 
 #: getaddrinfo-shaped resolver: (host, port) -> addresses as strings.
 Resolver = Callable[[str, int], list[str]]
@@ -67,6 +68,9 @@ class Settings:
     #: Bytes of requests still arriving that one worker holds in memory at most; a body
     #: beyond it is read by a request thread instead, under the same deadline.
     request_buffer_bytes: int = 64 * 1024 * 1024
+    #: The image formats accepted (names of options.FORMATS; `create_app` keeps those this
+    #: installation decodes). ACCEPTED_FORMATS=jpeg,png is the contract's service exactly.
+    accepted_formats: tuple[str, ...] = FORMATS
     resolver: Resolver = field(default=system_resolver, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -89,7 +93,13 @@ class Settings:
                 env, "REQUEST_READ_TIMEOUT_SECONDS", 30.0, minimum=0.1
             ),
             request_buffer_bytes=_int(env, "REQUEST_BUFFER_BYTES", 64 * 1024 * 1024, minimum=0),
+            accepted_formats=_formats(env.get("ACCEPTED_FORMATS")),
         )
+
+    @property
+    def accepted_types(self) -> tuple[str, ...]:
+        """The media types of the accepted formats, in the 415 body's order."""
+        return media_types(self.accepted_formats)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -140,6 +150,16 @@ def _number(
         bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
         raise SettingsError(f"{name} must be {bounds}, got {raw.strip()}")
     return value
+
+
+def _formats(raw: str | None) -> tuple[str, ...]:
+    """ACCEPTED_FORMATS: names of options.FORMATS (unset or blank: all of them)."""
+    if raw is None or not raw.strip():
+        return FORMATS
+    try:
+        return parse_formats(raw)
+    except ValueError as exc:
+        raise SettingsError(f"ACCEPTED_FORMATS: {exc}") from None
 
 
 def _allowlist(raw: str) -> frozenset[str]:

@@ -250,13 +250,16 @@ class DownloadTooLarge(DownloadError):
 
 
 class DownloadUnsupportedType(DownloadError):
-    """The origin's Content-Type is not image/jpeg or image/png."""
+    """The origin's Content-Type is not one of the accepted image types (`allowed`)."""
 
     code = "download_unsupported_type"
 
-    def __init__(self, content_type: str, url: str) -> None:
+    def __init__(
+        self, content_type: str, url: str, allowed: tuple[str, ...] = ("image/jpeg", "image/png")
+    ) -> None:
         super().__init__(f"the origin sent {content_type or 'no content type'}", url)
         self.content_type = content_type
+        self.allowed = allowed
 
 
 class DownloadEmpty(DownloadError):

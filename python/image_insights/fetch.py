@@ -314,10 +314,9 @@ class Fetcher:
         response: http.client.HTTPResponse | None = None
         try:
             try:
+                accept = ", ".join(self._settings.accepted_types)
                 conn.request(
-                    "GET",
-                    target.path,
-                    headers={"User-Agent": _USER_AGENT, "Accept": "image/jpeg, image/png"},
+                    "GET", target.path, headers={"User-Agent": _USER_AGENT, "Accept": accept}
                 )
                 response = conn.getresponse()
             except (TimeoutError, socket.timeout):
@@ -369,8 +368,9 @@ class Fetcher:
 
     def _check_headers(self, response: http.client.HTTPResponse, redacted: str) -> None:
         content_type = response.getheader("Content-Type") or ""
-        if not is_accepted_type(content_type):
-            raise DownloadUnsupportedType(content_type, redacted)
+        types = self._settings.accepted_types
+        if not is_accepted_type(content_type, types):
+            raise DownloadUnsupportedType(content_type, redacted, types)
         length = response.getheader("Content-Length")
         limit = self._settings.max_upload_bytes
         if length is not None and length.strip().isdigit() and int(length) > limit:

@@ -87,7 +87,7 @@ _RENDERERS: dict[type[errors.ImageInsightsError], _Renderer] = {
         max_size_bytes=e.limit, received_size_bytes=e.size),
     errors.DownloadUnsupportedType: lambda e: _detail(
         415, e.code, error="Unsupported image type from URL",
-        allowed_types=list(ACCEPTED_TYPES), received_type=e.content_type),
+        allowed_types=list(e.allowed), received_type=e.content_type),
     errors.DownloadEmpty: lambda e: _detail(400, e.code, error="Downloaded image file is empty"),
 }  # fmt: skip
 
@@ -129,10 +129,10 @@ def missing_image() -> ApiError:
     return validation_error([missing_field("image")])
 
 
-def unsupported_type(received_type: str) -> ApiError:
-    """415: the upload's part declares a type other than JPEG or PNG."""
+def unsupported_type(received_type: str, allowed: tuple[str, ...] = ACCEPTED_TYPES) -> ApiError:
+    """415: the upload's part declares a type that is not one of the accepted (`allowed`)."""
     return _detail(415, "unsupported_type", error="Unsupported image type",
-                   allowed_types=list(ACCEPTED_TYPES), received_type=received_type)  # fmt: skip
+                   allowed_types=list(allowed), received_type=received_type)  # fmt: skip
 
 
 def upload_too_large(received_size: int, max_size: int = MAX_UPLOAD_BYTES) -> ApiError:

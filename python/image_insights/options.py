@@ -21,14 +21,60 @@ VALID_METRICS: tuple[str, ...] = (
 DEFAULT_METRICS: tuple[str, ...] = ("brightness",)
 #: Edge modes in the order the contract lists them (the 400 body's `valid_modes`).
 VALID_EDGE_MODES: tuple[str, ...] = ("left_right", "top_bottom", "all")
-#: The media types an upload may declare and a download may be served as (the 415 body's
-#: `allowed_types`); the bytes are still sniffed, whatever the type says.
+#: Image formats by name, the contract's two first, and the media types each may be
+#: declared and served as, in the order of the 415 body's `allowed_types`. Whatever the type
+#: says, the bytes are sniffed.
+FORMAT_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    "jpeg": ("image/jpeg",),
+    "png": ("image/png",),
+    "webp": ("image/webp",),
+    "avif": ("image/avif",),
+    "heif": ("image/heic", "image/heif"),
+    "gif": ("image/gif",),
+    "tiff": ("image/tiff",),
+}
+FORMATS: tuple[str, ...] = tuple(FORMAT_MEDIA_TYPES)
+#: Other names a format is known by.
+_FORMAT_ALIASES = {"jpg": "jpeg", "heic": "heif", "tif": "tiff"}
+#: The contract's own media types (the 415 body's `allowed_types` with ACCEPTED_FORMATS=jpeg,png).
 ACCEPTED_TYPES: tuple[str, ...] = ("image/jpeg", "image/png")
 
 
-def is_accepted_type(content_type: str) -> bool:
-    """True for image/jpeg and image/png, whatever their case and parameters."""
-    return content_type.split(";", 1)[0].strip().lower() in ACCEPTED_TYPES
+def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
+    """Format names (comma-separated or an iterable; case-insensitive; `jpg`, `heic` and
+    `tif` as aliases) in the order of FORMATS, each once.
+
+    Raises:
+        ValueError: an unknown name, or none at all.
+    """
+    items = formats.split(",") if isinstance(formats, str) else formats
+    names = {_FORMAT_ALIASES.get(name, name) for name in (i.strip().lower() for i in items) if name}
+    unknown = sorted(names - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown image formats {unknown}; known: {', '.join(FORMATS)}")
+    if not names:
+        raise ValueError("no image format named")
+    return tuple(name for name in FORMATS if name in names)
+
+
+def media_types(formats: Iterable[str]) -> tuple[str, ...]:
+    """The media types of these formats, in `allowed_types` order."""
+    wanted = set(formats)
+    return tuple(t for name in FORMATS if name in wanted for t in FORMAT_MEDIA_TYPES[name])
+
+
+def is_accepted_type(content_type: str, types: tuple[str, ...] = ACCEPTED_TYPES) -> bool:
+    """True when the declared type is one of `types`, whatever its case and parameters."""
+    return content_type.split(";", 1)[0].strip().lower() in types
+
+
+def describe_formats(formats: Iterable[str]) -> str:
+    """'a JPEG or PNG image', 'a JPEG, PNG or WebP image': what a refusal names."""
+    labels = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF",
+              "heif": "HEIF", "gif": "GIF", "tiff": "TIFF"}  # fmt: skip
+    names = [labels[name] for name in FORMATS if name in set(formats)]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"a {listed} image"
 
 
 def parse_metrics(metrics: str | Iterable[str] | None) -> tuple[str, ...]:

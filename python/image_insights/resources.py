@@ -192,14 +192,15 @@ class UploadAnalysis(_AnalysisResource):
                 raise http_errors.upload_too_large(chunked.size, limit)
 
         with _reading_the_body(resp):
-            upload = self._read_image_part(req, limit, chunked)
+            upload = self._read_image_part(req, limit, chunked, self._settings.accepted_types)
         metrics = parse_metrics(req.get_param("metrics"))
         edge_mode = parse_edge_mode(req.get_param("edge_mode"))
         regions = parse_regions(req.get_param("regions"))
         components = parse_placeholder_components(req.get_param("placeholder_components"))
         extras = cache_fields(metrics, regions, components)
-        if not is_accepted_type(upload.content_type):
-            raise http_errors.unsupported_type(upload.content_type)
+        types = self._settings.accepted_types
+        if not is_accepted_type(upload.content_type, types):
+            raise http_errors.unsupported_type(upload.content_type, types)
         if upload.too_large:
             raise http_errors.upload_too_large(upload.size, limit)
         req.context.upload_bytes = upload.size
@@ -216,7 +217,7 @@ class UploadAnalysis(_AnalysisResource):
 
     @staticmethod
     def _read_image_part(
-        req: falcon.Request, limit: int, chunked: _ChunkedBody | None
+        req: falcon.Request, limit: int, chunked: _ChunkedBody | None, types: tuple[str, ...]
     ) -> _Upload:
         """Streams the first `image` part, keeping at most limit + 1 bytes of it; from the
         request's stream, or from a chunked body already read. A body that is not
@@ -239,7 +240,7 @@ class UploadAnalysis(_AnalysisResource):
                 if part.name != "image":
                     continue
                 content_type = part.content_type
-                if not is_accepted_type(content_type):
+                if not is_accepted_type(content_type, types):
                     return _Upload(content_type, b"", 0, limit)
                 data = part.stream.read(limit + 1)
                 size = len(data)

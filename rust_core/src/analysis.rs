@@ -69,6 +69,9 @@ pub struct Analysis {
     pub regions: Vec<Analysis>,
     /// The placeholders, when asked for (filled by the pipeline).
     pub placeholder: Option<Placeholder>,
+    /// The description of the embedded colour profile the pixels were converted to sRGB
+    /// from (filled by the pipeline; None: taken as sRGB).
+    pub colour_profile: Option<String>,
 }
 
 impl Analysis {
@@ -330,6 +333,7 @@ fn run_with<const C: usize>(
         text: text.and_then(|t| t.finish::<C>(pixels, LOW_PERCENTILE, HIGH_PERCENTILE)),
         regions: Vec::new(),
         placeholder: None,
+        colour_profile: None,
     }
 }
 

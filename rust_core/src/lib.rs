@@ -7,6 +7,8 @@ pub mod deadline;
 pub mod edges;
 pub mod error;
 pub mod histogram;
+pub mod icc;
+pub mod isobmff;
 pub mod jpeg;
 pub mod luminance;
 pub mod orientation;
@@ -19,6 +21,7 @@ pub mod regions;
 pub mod resize;
 pub mod sharpness;
 pub mod text;
+pub mod tiff;
 
 #[cfg(feature = "python")]
 mod py;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::analysis::{analyze, Analysis, Extras};
 use crate::deadline::Deadline;
 use crate::error::CoreError;
+use crate::icc;
 use crate::jpeg::{self, Coding, Scale};
 use crate::luminance::Layout;
 use crate::orientation::{exif_orientation, orient, Orientation};
@@ -20,18 +21,28 @@ use crate::placeholder::placeholder;
 use crate::png;
 use crate::regions::{crop, Rect};
 use crate::resize::{analysis_size, resize_bytes, ANALYSIS_MAX_SIDE};
+use crate::tiff;
 
 /// The smallest side a JPEG's longer side is decoded down to by DCT scaling: below it, the
 /// statistics of the scaled image drift from the 512-px analysis's beyond the bars of the
 /// threshold study (docs/ALGORITHM.md).
 pub const DCT_SCALING_MIN_SIDE: usize = 416;
 
-/// The formats this path reads, recognised by their first bytes.
+/// The formats recognised by their first bytes. JPEG, PNG and TIFF are decoded here;
+/// the others come back as a `Fallback` (`FallbackReason::Format`) for their own decoders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Jpeg,
     Png,
+    Tiff,
+    Webp,
+    Gif,
+    Avif,
+    Heif,
 }
+
+/// The bytes `Format::sniff` reads at most: an ISOBMFF file's `ftyp` brands.
+pub const SNIFF_BYTES: usize = 64;
 
 impl Format {
     /// The format whose signature `data` starts with.
@@ -40,6 +51,38 @@ impl Format {
             Some(Format::Jpeg)
         } else if data.starts_with(&png::SIGNATURE) {
             Some(Format::Png)
+        } else if [&b"II*\0"[..], b"MM\0*", b"II+\0", b"MM\0+"]
+            .iter()
+            .any(|magic| data.starts_with(magic))
+        {
+            Some(Format::Tiff)
+        } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+            Some(Format::Gif)
+        } else {
+            Self::sniff_isobmff(data)
+        }
+    }
+
+    /// AVIF or HEIF from an ISOBMFF `ftyp` box's major and compatible brands (AVIF when
+    /// any brand is AVIF's, as a HEIF container with AV1 pictures declares).
+    fn sniff_isobmff(data: &[u8]) -> Option<Self> {
+        if data.len() < 16 || &data[4..8] != b"ftyp" {
+            return None;
+        }
+        let size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
+        let end = size.clamp(16, data.len().min(SNIFF_BYTES));
+        let brands: Vec<&[u8]> = std::iter::once(&data[8..12])
+            .chain(data[16..end].chunks_exact(4))
+            .collect();
+        let any = |names: &[&[u8]]| brands.iter().any(|brand| names.contains(brand));
+        if any(&[b"avif", b"avis"]) {
+            Some(Format::Avif)
+        } else if any(&[
+            b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+        ]) {
+            Some(Format::Heif)
         } else {
             None
         }
@@ -49,6 +92,11 @@ impl Format {
         match self {
             Format::Jpeg => "jpeg",
             Format::Png => "png",
+            Format::Tiff => "tiff",
+            Format::Webp => "webp",
+            Format::Gif => "gif",
+            Format::Avif => "avif",
+            Format::Heif => "heif",
         }
     }
 }
@@ -71,6 +119,8 @@ pub enum FallbackReason {
     Damaged,
     /// The caller turned the reader off (`Options::jpeg_reader`).
     Disabled,
+    /// A format this path recognises but leaves to its own decoder (WebP, GIF, AVIF, HEIF).
+    Format,
 }
 
 impl FallbackReason {
@@ -83,6 +133,7 @@ impl FallbackReason {
             FallbackReason::Unsupported => "unsupported",
             FallbackReason::Damaged => "damaged",
             FallbackReason::Disabled => "disabled",
+            FallbackReason::Format => "format",
         }
     }
 
@@ -144,8 +195,10 @@ pub struct Facts {
     pub width: usize,
     pub height: usize,
     pub orientation: Orientation,
-    /// The DCT scale's denominator a JPEG is decoded at (1 for PNG).
+    /// The DCT scale's denominator a JPEG is decoded at (1 for other formats).
     pub denominator: usize,
+    /// Images in the file (a TIFF's pages); the first is the one analysed.
+    pub frames: usize,
 }
 
 /// How long the two halves of the path took.
@@ -196,6 +249,19 @@ pub fn analyze_image(data: &[u8], options: &Options) -> Result<Outcome, CoreErro
     match Format::sniff(data) {
         Some(Format::Jpeg) => analyze_jpeg(data, options),
         Some(Format::Png) => analyze_png(data, options),
+        Some(Format::Tiff) => analyze_tiff(data, options),
+        // Their decoders read the size: it is unknown (0) here.
+        Some(format) => Ok(Outcome::Fallback {
+            facts: Facts {
+                format,
+                width: 0,
+                height: 0,
+                orientation: 1,
+                denominator: 1,
+                frames: 1,
+            },
+            reason: FallbackReason::Format,
+        }),
         None => Err(CoreError::NotAnImage),
     }
 }
@@ -229,6 +295,7 @@ fn analyze_jpeg(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
         height,
         orientation: survey.exif.map_or(1, exif_orientation),
         denominator: decode_denominator(width, height),
+        frames: 1,
     };
     let known = if !options.jpeg_reader {
         Some(FallbackReason::Disabled)
@@ -261,6 +328,7 @@ fn analyze_jpeg(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
         (pixels.width, pixels.height),
         pixels.layout,
         &facts,
+        survey.icc.as_deref(),
         options,
     );
     jpeg::recycle(decoded);
@@ -299,11 +367,19 @@ fn analyze_png(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
         height: decoded.pixels.height,
         orientation: exif.map_or(1, exif_orientation),
         denominator: 1,
+        frames: 1,
     };
     let decoded_at = Instant::now();
     let pixels = &decoded.pixels;
     let size = (pixels.width, pixels.height);
-    let analysis = finish(&pixels.data, size, pixels.layout, &facts, options)?;
+    let analysis = finish(
+        &pixels.data,
+        size,
+        pixels.layout,
+        &facts,
+        decoded.icc.as_deref(),
+        options,
+    )?;
     Ok(Outcome::Analysed {
         facts,
         analysis,
@@ -312,6 +388,87 @@ fn analyze_png(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
             analysis: decoded_at.elapsed(),
         },
     })
+}
+
+fn analyze_tiff(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
+    let started = Instant::now();
+    let decoded = tiff::decode(data, options.max_pixels, &options.deadline)?;
+    let facts = Facts {
+        format: Format::Tiff,
+        width: decoded.pixels.width,
+        height: decoded.pixels.height,
+        orientation: decoded.orientation,
+        denominator: 1,
+        frames: decoded.pages,
+    };
+    let decoded_at = Instant::now();
+    let icc = decoded.icc.as_deref();
+    let analysis = match &decoded.cmyk {
+        Some(cmyk) => finish_cmyk(cmyk, (facts.width, facts.height), &facts, icc, options)?,
+        None => {
+            let pixels = &decoded.pixels;
+            let size = (pixels.width, pixels.height);
+            finish(&pixels.data, size, pixels.layout, &facts, icc, options)?
+        }
+    };
+    Ok(Outcome::Analysed {
+        facts,
+        analysis,
+        timings: Timings {
+            decode: decoded_at - started,
+            analysis: decoded_at.elapsed(),
+        },
+    })
+}
+
+/// CMYK pixels (0 = no ink) in the profile `icc`, converted to sRGB at their decoded size,
+/// then the rest of the path. Without a usable CMYK profile they are converted as Pillow
+/// converts CMYK.
+pub fn finish_cmyk(
+    cmyk: &[u8],
+    (width, height): (usize, usize),
+    facts: &Facts,
+    icc: Option<&[u8]>,
+    options: &Options,
+) -> Result<Analysis, CoreError> {
+    let converted = icc.and_then(|icc| icc::cmyk_to_srgb(icc, cmyk, width, height));
+    let (pixels, description) = match converted {
+        Some((pixels, description)) => (pixels, Some(description)),
+        None => {
+            if cmyk.len() != width * height * 4 {
+                return Err(CoreError::SizeMismatch {
+                    expected: width * height * 4,
+                    actual: cmyk.len(),
+                    width,
+                    height,
+                    channels: 4,
+                });
+            }
+            let ink = |c: u8, k: u8| (((255 - c as u32) * (255 - k as u32) + 127) / 255) as u8;
+            let data = cmyk
+                .chunks_exact(4)
+                .flat_map(|p| [ink(p[0], p[3]), ink(p[1], p[3]), ink(p[2], p[3])])
+                .collect();
+            let pixels = Pixels {
+                width,
+                height,
+                layout: Layout::Rgb,
+                data,
+            };
+            (pixels, None)
+        }
+    };
+    options.deadline.check()?;
+    let mut analysis = finish(
+        &pixels.data,
+        (width, height),
+        Layout::Rgb,
+        facts,
+        None,
+        options,
+    )?;
+    analysis.colour_profile = description;
+    Ok(analysis)
 }
 
 /// The rest of the path for pixels decoded elsewhere (the fallback), read in place:
@@ -324,6 +481,7 @@ pub fn analyze_pixels(
     layout: Layout,
     (width, height): (usize, usize),
     orientation: Orientation,
+    icc: Option<&[u8]>,
     options: &Options,
 ) -> Result<Analysis, CoreError> {
     let facts = Facts {
@@ -332,17 +490,19 @@ pub fn analyze_pixels(
         height,
         orientation,
         denominator: 1,
+        frames: 1,
     };
-    finish(pixels, size, layout, &facts, options)
+    finish(pixels, size, layout, &facts, icc, options)
 }
 
-/// Resize (when over 512 px), turn, measure. Alpha is kept only for the colour
-/// statistics, the only ones that read it.
+/// Resize (when over 512 px), convert from the embedded profile `icc` to sRGB (`icc.rs`),
+/// turn, measure. Alpha is kept only for the colour statistics, the only ones that read it.
 fn finish(
     data: &[u8],
     (width, height): (usize, usize),
     layout: Layout,
     facts: &Facts,
+    icc: Option<&[u8]>,
     options: &Options,
 ) -> Result<Analysis, CoreError> {
     let expected = width * height * layout.channels();
@@ -367,11 +527,12 @@ fn finish(
         }
     };
     options.deadline.check()?;
-    let pixels = if options.extras.colours || options.placeholder.is_some() {
+    let mut pixels = if options.extras.colours || options.placeholder.is_some() {
         pixels
     } else {
         without_alpha(pixels)
     };
+    let colour_profile = icc.and_then(|icc| icc::convert(icc, &mut pixels));
     let pixels = orient(pixels, facts.orientation);
     let measure = |image: &Pixels| {
         analyze(
@@ -391,6 +552,7 @@ fn finish(
         .placeholder
         .map(|components| placeholder(&pixels, components, &options.deadline))
         .transpose()?;
+    whole.colour_profile = colour_profile;
     Ok(whole)
 }
 
@@ -443,11 +605,32 @@ mod tests {
     }
 
     #[test]
-    fn sniffs_only_jpeg_and_png() {
-        assert_eq!(Format::sniff(b"\xFF\xD8\xFF\xE0"), Some(Format::Jpeg));
-        assert_eq!(Format::sniff(&png::SIGNATURE), Some(Format::Png));
-        for other in [&b"GIF89a"[..], b"\xFF\xD8", b"RIFF....WEBP", b""] {
-            assert_eq!(Format::sniff(other), None);
+    fn sniffs_every_format_by_its_signature() {
+        let cases: [(&[u8], Format); 9] = [
+            (b"\xFF\xD8\xFF\xE0", Format::Jpeg),
+            (&png::SIGNATURE, Format::Png),
+            (b"II*\0\x08\0\0\0", Format::Tiff),
+            (b"MM\0*\0\0\0\x08", Format::Tiff),
+            (b"RIFF\x10\0\0\0WEBPVP8 ", Format::Webp),
+            (b"GIF89a\x01\0", Format::Gif),
+            (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", Format::Avif),
+            // A HEIF container of AV1 pictures is AVIF.
+            (b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif", Format::Avif),
+            (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", Format::Heif),
+        ];
+        for (head, format) in cases {
+            assert_eq!(Format::sniff(head), Some(format), "{head:?}");
+        }
+        let others: [&[u8]; 6] = [
+            b"GIF90a",
+            b"\xFF\xD8",
+            b"RIFF\x10\0\0\0WAVE",
+            b"\0\0\0\x18ftypisom\0\0\0\0mp41",
+            b"\0\0\0\x10ftyp",
+            b"",
+        ];
+        for other in others {
+            assert_eq!(Format::sniff(other), None, "{other:?}");
         }
     }
 
@@ -472,6 +655,7 @@ mod tests {
             Layout::L,
             (40, 20),
             orientation,
+            None,
             &options,
         )
         .unwrap()

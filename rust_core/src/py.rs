@@ -245,6 +245,11 @@ impl PyImageStatistics {
             .map(PyImageStatistics)
             .collect()
     }
+    /// The description of the embedded profile the pixels were converted to sRGB from.
+    #[getter]
+    fn color_profile(&self) -> Option<String> {
+        self.0.colour_profile.clone()
+    }
     /// (BlurHash, ThumbHash bytes, average colour, preview PNG), when asked for.
     #[getter]
     #[allow(clippy::type_complexity)]
@@ -403,6 +408,10 @@ impl PyImageAnalysis {
         self.facts.denominator
     }
     #[getter]
+    fn frames(&self) -> usize {
+        self.facts.frames
+    }
+    #[getter]
     fn stats(&self, py: Python<'_>) -> Option<Py<PyImageStatistics>> {
         self.stats.as_ref().map(|stats| stats.clone_ref(py))
     }
@@ -482,7 +491,7 @@ fn analyze_image(
 
 /// The pipeline's rest for pixels decoded elsewhere (see `_core.pyi`).
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, layout, *, source_width, source_height, orientation = 1, colors = false, sharpness = false, text = false, regions = Vec::new(), placeholder = None, timeout = None))]
+#[pyo3(signature = (pixels, width, height, layout, *, source_width, source_height, orientation = 1, colors = false, sharpness = false, text = false, regions = Vec::new(), placeholder = None, icc = None, timeout = None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze_pixels(
     py: Python<'_>,
@@ -498,9 +507,15 @@ fn analyze_pixels(
     text: bool,
     regions: Vec<(f64, f64, f64, f64)>,
     placeholder: Option<(u32, u32)>,
+    icc: Option<&[u8]>,
     timeout: Option<f64>,
 ) -> PyResult<PyImageStatistics> {
-    let layout = Layout::parse(layout)?;
+    let cmyk = layout == "CMYK";
+    let layout = if cmyk {
+        Layout::Rgba
+    } else {
+        Layout::parse(layout)?
+    };
     let buffer = contiguous_bytes(py, pixels)?;
     check_shape(buffer.shape(), width, height, layout.channels())?;
     let options = Options {
@@ -519,12 +534,24 @@ fn analyze_pixels(
     let bytes =
         unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
     let analysis = run(py, || {
+        if cmyk {
+            let facts = pipeline::Facts {
+                format: pipeline::Format::Jpeg,
+                width: source_width,
+                height: source_height,
+                orientation,
+                denominator: 1,
+                frames: 1,
+            };
+            return pipeline::finish_cmyk(bytes, (width, height), &facts, icc, &options);
+        }
         pipeline::analyze_pixels(
             bytes,
             (width, height),
             layout,
             (source_width, source_height),
             orientation,
+            icc,
             &options,
         )
     })?;
@@ -607,6 +634,64 @@ fn resize<'py>(
     Ok(PyBytes::new(py, &resized.data))
 }
 
+/// Rows of `stride` bytes, each starting with `row_samples` samples, as tight 8-bit samples:
+/// 8-bit samples are copied; wider ones (little-endian 16-bit words holding a `bits`-bit
+/// value in their high bits, as libheif returns them) become round(v x 255 / (2^bits - 1))
+/// (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (data, rows, stride, row_samples, bits))]
+fn pack_rows<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    rows: usize,
+    stride: usize,
+    row_samples: usize,
+    bits: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let width = if bits == 8 { 1 } else { 2 };
+    let used = row_samples
+        .checked_mul(width)
+        .filter(|&used| used <= stride && (8..=16).contains(&bits))
+        .ok_or_else(|| {
+            PyValueError::new_err("rows do not fit their stride, or bits not in 8..=16")
+        })?;
+    let buffer = contiguous_bytes(py, data)?;
+    // SAFETY: the buffer is C-contiguous u8 memory of len_bytes() bytes, kept alive (and its
+    // exporter pinned) by `buffer` until this function returns.
+    let data =
+        unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) };
+    let needed = rows
+        .checked_sub(1)
+        .map_or(Some(0), |full| full.checked_mul(stride)?.checked_add(used));
+    if needed.is_none_or(|needed| needed > data.len()) {
+        return Err(PyValueError::new_err("the buffer is shorter than its rows"));
+    }
+    let packed = py.detach(|| {
+        let mut out = Vec::with_capacity(rows * row_samples);
+        let max = (1u32 << bits) - 1;
+        for row in 0..rows {
+            let line = &data[row * stride..row * stride + used];
+            if bits == 8 {
+                out.extend_from_slice(line);
+            } else {
+                out.extend(line.chunks_exact(2).map(|word| {
+                    let v = u32::from(u16::from_le_bytes([word[0], word[1]])) >> (16 - bits);
+                    ((v * 255 * 2 + max) / (2 * max)) as u8
+                }));
+            }
+        }
+        out
+    });
+    drop(buffer);
+    Ok(PyBytes::new(py, &packed))
+}
+
+/// The (width, height) an AVIF or HEIF file declares: its largest `ispe` (see `_core.pyi`).
+#[pyfunction]
+fn isobmff_size(data: &[u8]) -> Option<(u64, u64)> {
+    crate::isobmff::declared_size(data)
+}
+
 /// Pillow's name of a layout.
 fn layout_name(layout: Layout) -> &'static str {
     match layout {
@@ -630,6 +715,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DCT_SCALING_MIN_SIDE", pipeline::DCT_SCALING_MIN_SIDE)?;
     m.add("MAX_SCANS", crate::jpeg::MAX_SCANS)?;
+    m.add("SNIFF_BYTES", pipeline::SNIFF_BYTES)?;
     m.add("DecodeError", py.get_type::<DecodeError>())?;
     m.add("PixelLimitError", py.get_type::<PixelLimitError>())?;
     m.add("DeadlineExceeded", py.get_type::<DeadlineExceeded>())?;
@@ -645,6 +731,8 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_jpeg, m)?)?;
     m.add_function(wrap_pyfunction!(decode_png, m)?)?;
     m.add_function(wrap_pyfunction!(resize, m)?)?;
+    m.add_function(wrap_pyfunction!(pack_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(isobmff_size, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }

@@ -1,12 +1,14 @@
 """The analysis pipeline: bytes in, the contract's response fields out.
 
-One call into the Rust core does all of it for nearly every image, with the GIL released:
+One call into the Rust core does all of it for JPEG, PNG and TIFF, with the GIL released:
 sniff the format, check the pixel limit from the header, decode (a JPEG at the smallest DCT
-scale that still covers the analysis), resize to the analysis size, turn as the EXIF
-orientation says, measure. The JPEGs it leaves to libjpeg come back as a fallback: Pillow
-decodes them (`pillow.py`) and the core does the rest. `fields.py` turns statistics into the
-response. `analyze_array` takes pixels decoded elsewhere (`arrays.py`) through the same
-resize and statistics.
+scale that still covers the analysis), resize to the analysis size, convert from an
+embedded ICC profile to sRGB, turn as the EXIF orientation says, measure. The JPEGs it
+leaves to libjpeg come back as a fallback: Pillow decodes them (`pillow.py`) and the core
+does the rest. WebP, AVIF, HEIF and GIF are sniffed here, their headers read and their
+size checked by their own decoders (`formats.py`), and their pixels take the same fallback
+path into the core. `fields.py` turns statistics into the response. `analyze_array` takes
+pixels decoded elsewhere (`arrays.py`) through the same resize and statistics.
 
 `prepare` runs the core's part and says whether the fallback is needed, so that a server
 can run the fallback where it can abandon it; `analyze` does everything in the caller's
@@ -26,14 +28,20 @@ from ..limits import ANALYSIS_MAX_SIDE, DEFAULT_MAX_PIXELS
 from ..options import (
     DEFAULT_PLACEHOLDER_COMPONENTS,
     Region,
+    describe_formats,
     parse_edge_mode,
+    parse_formats,
     parse_metrics,
     parse_placeholder_components,
     parse_regions,
 )
+from . import formats as decoders
 from . import pillow
 from .arrays import pixels_of
 from .fields import ALGORITHM, HISTOGRAM_RANGES, build_result
+
+#: The formats this installation decodes (names of options.FORMATS).
+SUPPORTED_FORMATS: tuple[str, ...] = decoders.available()
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,12 @@ class Prepared:
 
     metrics: tuple[str, ...]
     edge_mode: str | None
-    analysis: _core.ImageAnalysis
+    #: The core's analysis, or the header a format's own decoder read (`formats.Header`).
+    analysis: _core.ImageAnalysis | decoders.Header
     data: bytes
     regions: tuple[Region, ...] = ()
     placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS
+    opened: decoders.Opened | None = None
 
     @property
     def width(self) -> int:
@@ -72,7 +82,13 @@ class Prepared:
             CorruptImage, AnalysisTimeout, InternalError.
         """
         facts = self.analysis
-        pixels, width, height, mode = pillow.decode(self.data, facts.denominator)
+        if self.opened is not None:
+            decoded = self.opened.decode()
+            pixels, width, height, mode = (decoded.pixels, decoded.width, decoded.height,
+                                           decoded.layout)  # fmt: skip
+            icc = decoded.icc
+        else:
+            pixels, width, height, mode, icc = pillow.decode(self.data, facts.denominator)
         stats: _core.ImageStatistics = _run_core(
             _core.analyze_pixels,
             pixels,
@@ -83,6 +99,7 @@ class Prepared:
             source_height=facts.height,
             orientation=facts.orientation,
             **_core_options(self.metrics, self.regions, self.placeholder_components),
+            icc=icc,
             timeout=timeout,
         )
         return stats
@@ -92,7 +109,7 @@ class Prepared:
         facts = self.analysis
         return build_result(
             stats, self.metrics, self.edge_mode, facts.width, facts.height, facts.orientation,
-            self.regions, self.placeholder_components,
+            self.regions, self.placeholder_components, frames=decoders.frames_of(facts),
         )  # fmt: skip
 
 
@@ -106,14 +123,17 @@ def prepare(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
     jpeg_reader: bool = True,
+    formats: str | Iterable[str] | None = None,
 ) -> Prepared:
-    """Validates the options and runs the core's one call on `data`. Without
-    `jpeg_reader`, every JPEG takes the Pillow fallback (for comparisons).
+    """Validates the options and runs the core's one call on `data` (or, for a format the
+    core leaves to its own decoder, reads its header). Without `jpeg_reader`, every JPEG
+    takes the Pillow fallback (for comparisons). `formats` narrows the formats accepted
+    (names, as `parse_formats` reads them; None: all supported).
 
     Raises:
         InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents,
-        EmptyImage, CorruptImage, ImageTooLarge, AnalysisTimeout (`timeout` seconds
-        passed), InternalError (a bug in the core).
+        EmptyImage, CorruptImage (also bytes of a format not accepted), ImageTooLarge,
+        AnalysisTimeout (`timeout` seconds passed), InternalError (a bug in the core).
     """
     wanted = parse_metrics(metrics)
     mode = parse_edge_mode(edge_mode)
@@ -121,6 +141,13 @@ def prepare(
     components = parse_placeholder_components(placeholder_components)
     if not data:
         raise EmptyImage()
+    accepted = accepted_formats(formats)
+    found = _core.sniff(data[: _core.SNIFF_BYTES])
+    if found not in accepted:
+        raise CorruptImage(f"not {describe_formats(accepted)}")
+    if found in decoders.DECODED_HERE:
+        opened = decoders.open_image(data, found, max_pixels)
+        return Prepared(wanted, mode, opened.header, data, areas, components, opened)
     analysis = _run_core(
         _core.analyze_image,
         data,
@@ -142,8 +169,10 @@ def analyze(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
     jpeg_reader: bool = True,
+    formats: str | Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """Analyses JPEG or PNG bytes and returns the contract's response fields (all but
+    """Analyses an encoded image (JPEG, PNG, WebP, AVIF, HEIF, GIF or TIFF, recognised by
+    its bytes) and returns the contract's response fields (all but
     `cached` and `processing_time_ms`, which belong to the HTTP layer).
 
     Arguments:
@@ -158,6 +187,8 @@ def analyze(
         max_pixels: the largest width x height accepted.
         timeout: seconds the core may spend on the image (None: no limit).
         jpeg_reader: JPEGs decoded by the core's reader (off: all by libjpeg via Pillow).
+        formats: the formats accepted (names of FORMATS, comma-separated or an iterable;
+            None: every one in SUPPORTED_FORMATS); bytes of another are a CorruptImage.
 
     Raises:
         InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents,
@@ -168,7 +199,7 @@ def analyze(
         prepared = prepare(
             data, metrics, edge_mode, regions=regions,
             placeholder_components=placeholder_components, max_pixels=max_pixels,
-            timeout=timeout, jpeg_reader=jpeg_reader,
+            timeout=timeout, jpeg_reader=jpeg_reader, formats=formats,
         )  # fmt: skip
         stats = prepared.stats
         if stats is None:
@@ -224,15 +255,29 @@ def analyze_array(
     )
 
 
-def sniff_format(head: bytes) -> str:
-    """'jpeg' or 'png' from an image's first bytes, whatever type was declared.
+def accepted_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The formats of `formats` this installation decodes (all of them for None).
 
     Raises:
-        CorruptImage: neither.
+        ValueError: an unknown format name, or none.
     """
+    if formats is None:
+        return SUPPORTED_FORMATS
+    wanted = parse_formats(formats)
+    return tuple(name for name in wanted if name in SUPPORTED_FORMATS)
+
+
+def sniff_format(head: bytes, formats: str | Iterable[str] | None = None) -> str:
+    """The format of an image from its first bytes (`_core.SNIFF_BYTES` suffice), whatever
+    type was declared: one of `formats` (None: any supported).
+
+    Raises:
+        CorruptImage: none of them.
+    """
+    accepted = accepted_formats(formats)
     found = _core.sniff(head)
-    if found is None:
-        raise CorruptImage("not a JPEG or PNG image")
+    if found not in accepted:
+        raise CorruptImage(f"not {describe_formats(accepted)}")
     return found
 
 
@@ -270,6 +315,8 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "HISTOGRAM_RANGES",
     "Prepared",
+    "SUPPORTED_FORMATS",
+    "accepted_formats",
     "analyze",
     "analyze_array",
     "prepare",

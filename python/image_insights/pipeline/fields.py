@@ -32,9 +32,11 @@ def build_result(
     orientation: int = 1,
     regions: tuple[Region, ...] = (),
     placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS,
+    frames: int = 1,
 ) -> dict[str, Any]:
     """The response fields of one analysis (all but `cached` and `processing_time_ms`,
-    which belong to the HTTP layer)."""
+    which belong to the HTTP layer): `frames` only for a file of several frames (the
+    first is measured), `color_profile` only when an embedded profile was converted."""
     result = metric_fields(stats, metrics, edge_mode)
     if regions:
         result["regions"] = [
@@ -55,6 +57,12 @@ def build_result(
     result["height"] = height
     if orientation != 1:
         result["orientation"] = orientation
+    if frames > 1:
+        result["frames"] = {"count": frames, "analyzed": "first"}
+    if stats.color_profile is not None:
+        result["color_profile"] = {
+            "source": "icc", "description": stats.color_profile, "converted_to": "sRGB",
+        }  # fmt: skip
     result["algorithm"] = ALGORITHM
     return result
 

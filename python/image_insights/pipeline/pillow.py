@@ -16,16 +16,16 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import CorruptImage
 
 #: What Pillow raises on bytes it cannot decode.
-_DECODE_ERRORS = (
+DECODE_ERRORS = (
     UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
     KeyError, ZeroDivisionError, MemoryError, Image.DecompressionBombError,
 )  # fmt: skip
 
 
-def decode(data: bytes, denominator: int) -> tuple[bytes, int, int, str]:
-    """(pixels, width, height, mode) of a JPEG decoded by libjpeg at scale
-    1/`denominator`, as 8-bit "L" (greyscale) or "RGB" (everything else, CMYK and YCCK
-    through Pillow's conversion).
+def decode(data: bytes, denominator: int) -> tuple[bytes, int, int, str, bytes | None]:
+    """(pixels, width, height, mode, ICC profile) of a JPEG decoded by libjpeg at scale
+    1/`denominator`, as 8-bit "L" (greyscale), "RGB", or "CMYK" (CMYK and YCCK with an ICC
+    profile, for the core to convert with it; without one, "RGB" by Pillow's conversion).
 
     Raises:
         CorruptImage: Pillow cannot decode it.
@@ -40,13 +40,15 @@ def decode(data: bytes, denominator: int) -> tuple[bytes, int, int, str]:
         # file at once instead of Pillow's 64 KB blocks.
         image.decodermaxblock = max(len(data), image.decodermaxblock)
         image.load()
-        decoded: Image.Image = image if image.mode in ("L", "RGB") else image.convert("RGB")
-    except (*_DECODE_ERRORS, Warning) as exc:  # a warning, where warnings are errors
-        raise CorruptImage(_reason(exc)) from None
-    return decoded.tobytes(), decoded.width, decoded.height, decoded.mode
+        icc = image.info.get("icc_profile") or None
+        keep = ("L", "RGB", "CMYK") if icc else ("L", "RGB")
+        decoded: Image.Image = image if image.mode in keep else image.convert("RGB")
+    except (*DECODE_ERRORS, Warning) as exc:  # a warning, where warnings are errors
+        raise CorruptImage(reason(exc)) from None
+    return decoded.tobytes(), decoded.width, decoded.height, decoded.mode, icc
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     """A short, safe description of a decoding failure (no paths, no tracebacks)."""
     if isinstance(exc, MemoryError):
         return "image too large to decode"

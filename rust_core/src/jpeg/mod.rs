@@ -27,6 +27,7 @@ mod scratch;
 mod survey;
 
 pub use geometry::Scale;
+pub(crate) use output::ycbcr_to_rgb;
 pub use survey::{survey, Coding, Survey};
 
 use crate::deadline::Deadline;

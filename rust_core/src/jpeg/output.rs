@@ -26,7 +26,7 @@ const CB_TO_B: i32 = fixed(1.772);
 
 /// One pixel's RGB, rounded as libjpeg rounds (each term separately for R and B).
 #[inline(always)]
-pub(super) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
     let r = y + ((CR_TO_R * cr + HALF) >> SCALE_BITS);
     let g = y + ((-CB_TO_G * cb - CR_TO_G * cr + HALF) >> SCALE_BITS);

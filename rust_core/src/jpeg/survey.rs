@@ -30,6 +30,10 @@ pub struct Survey<'a> {
     /// The first APP1 EXIF block before the first scan, without its "Exif\0\0" prefix
     /// (what Pillow reads the orientation from).
     pub exif: Option<&'a [u8]>,
+    /// The ICC profile of the APP2 "ICC_PROFILE" segments before the first scan, joined in
+    /// their sequence order; None when there are none, or they do not make one whole
+    /// profile (a number missing or repeated, counts that disagree).
+    pub icc: Option<Vec<u8>>,
 }
 
 /// Surveys `data`, which must start with SOI and have a frame header before its first
@@ -40,6 +44,7 @@ pub fn survey(data: &[u8]) -> Result<Survey<'_>, CoreError> {
     }
     let mut frame: Option<(usize, usize, usize, u8, Coding)> = None;
     let mut exif = None;
+    let mut icc_parts: Vec<(u8, u8, &[u8])> = Vec::new();
     let mut scans = 0;
     let mut pos = 2;
     while let Some(at) = next_marker(data, pos, false) {
@@ -78,6 +83,11 @@ pub fn survey(data: &[u8]) -> Result<Survey<'_>, CoreError> {
             0xE1 if scans == 0 && exif.is_none() => {
                 exif = payload.strip_prefix(b"Exif\0\0");
             }
+            0xE2 if scans == 0 => {
+                if let Some([sequence, count, rest @ ..]) = payload.strip_prefix(b"ICC_PROFILE\0") {
+                    icc_parts.push((*sequence, *count, rest));
+                }
+            }
             0xDA => {
                 if frame.is_none() {
                     return Err(malformed("scan before frame"));
@@ -101,6 +111,25 @@ pub fn survey(data: &[u8]) -> Result<Survey<'_>, CoreError> {
         coding,
         scans,
         exif,
+        icc: join_icc(icc_parts),
+    })
+}
+
+/// One profile from its APP2 parts (sequence number from 1, count), or None (see `Survey`).
+fn join_icc(mut parts: Vec<(u8, u8, &[u8])>) -> Option<Vec<u8>> {
+    let count = parts.first()?.1;
+    parts.sort_by_key(|part| part.0);
+    let whole = parts.len() == usize::from(count)
+        && parts
+            .iter()
+            .enumerate()
+            .all(|(index, part)| part.1 == count && usize::from(part.0) == index + 1);
+    let size: usize = parts.iter().map(|part| part.2.len()).sum();
+    (whole && size <= crate::icc::MAX_ICC_BYTES).then(|| {
+        parts
+            .iter()
+            .flat_map(|part| part.2.iter().copied())
+            .collect()
     })
 }
 
