@@ -27,7 +27,10 @@ CLIENT = falcon.testing.TestClient(
     )
 )
 STATUSES = {200, 400, 413, 415, 422}
-TYPES = ["image/png", "image/jpeg", "IMAGE/PNG; q=1", "image/gif", "", "text/plain"]
+TYPES = [
+    "image/png", "image/jpeg", "IMAGE/PNG; q=1", "image/webp", "image/avif", "image/heic",
+    "image/heif", "image/gif", "image/tiff", "image/bmp", "", "text/plain",
+]
 
 
 def test_one_input(data: bytes) -> None:

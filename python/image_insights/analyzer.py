@@ -105,7 +105,7 @@ class Analyzer:
 
     def _observe(self, prepared: Prepared, seconds_by_stage: dict[str, float]) -> None:
         if self._service_metrics is not None:
-            self._service_metrics.observe_decode(prepared.fallback)
+            self._service_metrics.observe_decode(prepared.fallback, prepared.analysis.format)
             self._service_metrics.observe_stages(seconds_by_stage)
 
     def shutdown(self) -> None:

@@ -189,7 +189,7 @@ def create_app(
     app.add_route("/ready", Ready(__version__))
     app.add_route("/v1/image/analysis", UploadAnalysis(settings, analyzer, cache))
     app.add_route("/v1/image/analysis/url", UrlAnalysis(settings, analyzer, cache, fetcher))
-    app.add_route("/openapi.json", OpenApiDocument(__version__))
+    app.add_route("/openapi.json", OpenApiDocument(__version__, settings.accepted_formats))
     app.add_route("/docs", DocsPage("swagger.html"))
     app.add_route("/redoc", DocsPage("redoc.html"))
     app.add_route("/ui", DocsPage("ui.html"))

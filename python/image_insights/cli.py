@@ -22,16 +22,18 @@ from typing import Any, BinaryIO, TextIO
 import orjson
 
 from . import __version__
+from ._core import SNIFF_BYTES
 from .config import Settings
 from .errors import CorruptImage, DownloadError, ImageInsightsError, UnreadableFile
 from .fetch import has_http_scheme
 from .many import ItemResult, analyze_many, usable_cores
-from .pipeline import HISTOGRAM_RANGES, sniff_format
+from .pipeline import HISTOGRAM_RANGES, accepted_formats, sniff_format
 from .options import (
     REGION_FORMS,
     VALID_EDGE_MODES,
     VALID_METRICS,
     Region,
+    describe_formats,
     parse_edge_mode,
     parse_metrics,
     parse_placeholder_components,
@@ -100,21 +102,22 @@ class Source:
         return self.data or b""
 
 
-def _looks_like_image(path: Path) -> bool:
+def _looks_like_image(path: Path, formats: tuple[str, ...] | None) -> bool:
     try:
         with path.open("rb") as handle:
-            sniff_format(handle.read(8))
+            sniff_format(handle.read(SNIFF_BYTES), formats)
     except (OSError, ImageInsightsError):
         return False
     return True
 
 
 def collect_sources(
-    paths: Sequence[str], stdin: BinaryIO
+    paths: Sequence[str], stdin: BinaryIO, formats: tuple[str, ...] | None = None
 ) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Files as given, folders searched recursively for JPEG and PNG (by content, whatever
-    the file name), http(s) URLs, "-" as standard input. Returns the sources and (label,
-    reason) of paths that could not be used."""
+    """Files as given, folders searched recursively for images of `formats` (None: every
+    supported format; recognised by content, whatever the file name), http(s) URLs, "-" as
+    standard input. Returns the sources and (label, reason) of paths that could not be
+    used."""
     sources: list[Source] = []
     missing: list[tuple[str, str]] = []
     for raw in paths:
@@ -126,7 +129,9 @@ def collect_sources(
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_image(p))
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and _looks_like_image(p, formats)
+            )
             sources.extend(Source(str(p), path=p) for p in found)
         elif path.exists():
             sources.append(Source(raw, path=path))
@@ -171,6 +176,7 @@ def run_all(
     results: Iterable[ItemResult] | None = None,
     regions: tuple[Region, ...] = (),
     placeholder_components: tuple[int, int] | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> list[Outcome]:
     """Every source's outcome, in input order: from `results` (the items' ItemResults in
     any order), by default analyze_many's on one thread per usable core."""
@@ -181,6 +187,7 @@ def run_all(
         results = analyze_many(
             items, metrics, edge_mode, regions=regions,
             placeholder_components=placeholder_components, workers=workers, settings=settings,
+            formats=formats,
         )  # fmt: skip
     by_index: dict[int, Outcome] = {}
     for item in results:
@@ -343,13 +350,19 @@ def command_analyze(args: argparse.Namespace) -> int:
                             "separated by ';'; placeholder components: 1x1 to 9x9)")
     if args.paths.count(STDIN) > 1:
         return _usage_error("standard input (-) can be given once")
-    sources, missing = collect_sources(args.paths, sys.stdin.buffer)
+    try:
+        formats = accepted_formats(Settings.from_env().accepted_formats)
+    except ValueError as exc:  # SettingsError included
+        return _usage_error(str(exc))
+    sources, missing = collect_sources(args.paths, sys.stdin.buffer, formats)
     progress = Progress(len(sources), sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     on_dask = args.scheduler is not None or args.dask is not None
     if on_dask and (regions or args.placeholder_components):
         return _usage_error("--regions and --placeholder-components do not run on Dask")
     if not on_dask or not sources:
-        outcomes = run_all(sources, metrics, edge_mode, progress, None, regions, components)
+        outcomes = run_all(
+            sources, metrics, edge_mode, progress, None, regions, components, formats
+        )
     else:
         try:
             outcomes = run_on_dask(sources, metrics, edge_mode, progress, args.scheduler)
@@ -369,7 +382,8 @@ def command_analyze(args: argparse.Namespace) -> int:
     for label, reason in failures:
         print(f"image-insights: {label}: {reason}", file=sys.stderr)
     if not sources and not missing:
-        print("image-insights: no JPEG or PNG image found", file=sys.stderr)
+        print(f"image-insights: no image found ({describe_formats(formats)} expected)",
+              file=sys.stderr)  # fmt: skip
         return EXIT_FAILURES
     if failures:
         total = len(sources) + len(missing)
@@ -467,8 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_cmd.add_argument(
         "paths", nargs="+", metavar="PATH",
-        help="a JPEG or PNG file, a folder (every JPEG and PNG in it, found by content), "
-        "an http(s) URL, or - for standard input",
+        help="an image file (JPEG, PNG, WebP, AVIF, HEIF, GIF or TIFF; $ACCEPTED_FORMATS "
+        "narrows them), a folder (every such image in it, found by content), an http(s) URL, "
+        "or - for standard input",
     )  # fmt: skip
     analyze_cmd.add_argument(
         "--metrics", default="brightness", metavar="LIST",

@@ -13,8 +13,8 @@ _PAGES = Path(__file__).parent / "static"
 
 
 class OpenApiDocument:
-    def __init__(self, version: str) -> None:
-        self._body = orjson.dumps(build_openapi(version))
+    def __init__(self, version: str, formats: tuple[str, ...]) -> None:
+        self._body = orjson.dumps(build_openapi(version, formats))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_JSON

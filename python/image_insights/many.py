@@ -30,7 +30,7 @@ from .options import (
     parse_placeholder_components,
     parse_regions,
 )
-from .pipeline import analyze, analyze_array
+from .pipeline import accepted_formats, analyze, analyze_array
 
 #: How often a wait for results looks at the `cancel` event.
 _CANCEL_POLL_SECONDS = 0.05
@@ -68,6 +68,7 @@ class _Job:
     fetcher: Callable[[], Fetcher]
     regions: tuple[Region, ...] = ()
     placeholder_components: tuple[int, int] = DEFAULT_PLACEHOLDER_COMPONENTS
+    formats: tuple[str, ...] | None = None
 
 
 def usable_cores() -> int:
@@ -92,16 +93,17 @@ def analyze_many(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
     settings: Settings | None = None,
+    formats: str | Iterable[str] | None = None,
 ) -> Iterator[ItemResult]:
     """Analyses every item on `workers` threads and yields an ItemResult for each, as each
     finishes (in input order with `ordered`).
 
     Arguments:
-        items: encoded JPEG or PNG bytes (bytes, bytearray, a 1-D buffer), file paths
+        items: encoded images (bytes, bytearray, a 1-D buffer), file paths
             (str or os.PathLike), http(s) URLs (str), or pixel arrays (any buffer of 2 or 3
             dimensions, as for `analyze_array`), mixed as you like; taken lazily.
-        metrics, edge_mode, regions, placeholder_components, max_pixels, timeout: as for
-            `analyze`, for every item.
+        metrics, edge_mode, regions, placeholder_components, max_pixels, timeout, formats:
+            as for `analyze`, for every item.
         workers: threads (default: the usable cores; more pay off for URLs).
         ordered: yield in input order (a slow item then holds back the ones after it).
         max_in_flight: most items taken but not yet yielded (default: twice `workers`).
@@ -113,7 +115,7 @@ def analyze_many(
 
     Raises (at the call, before any item is taken):
         InvalidMetrics, InvalidEdgeMode, InvalidRegions, InvalidPlaceholderComponents;
-        ValueError for workers or max_in_flight below 1.
+        ValueError for workers or max_in_flight below 1, or an unknown format name.
     Raises (while iterating):
         TypeError: an item of none of the types above.
     """
@@ -125,9 +127,11 @@ def analyze_many(
     bound = 2 * threads if max_in_flight is None else max_in_flight
     if threads < 1 or bound < 1:
         raise ValueError("workers and max_in_flight must be at least 1")
+    accepted = None if formats is None else accepted_formats(formats)
     job = _Job(
-        wanted, mode, max_pixels, timeout, _lazy_fetcher(settings, threads), areas, components
-    )
+        wanted, mode, max_pixels, timeout, _lazy_fetcher(settings, threads), areas, components,
+        accepted,
+    )  # fmt: skip
     total = len(items) if isinstance(items, Sized) else None
     return _results(items, job, threads, bound, ordered, progress, cancel, total)
 
@@ -234,7 +238,7 @@ def _analyze_one(index: int, item: Any, kind: str, source: str | None, job: _Job
             result = analyze(
                 data, job.metrics, job.edge_mode, regions=job.regions,
                 placeholder_components=job.placeholder_components, max_pixels=job.max_pixels,
-                timeout=job.timeout,
+                timeout=job.timeout, formats=job.formats,
             )  # fmt: skip
     except ImageInsightsError as exc:
         return ItemResult(index, source, error=exc)

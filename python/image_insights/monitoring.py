@@ -44,6 +44,8 @@ REFUSAL_REASONS = refusal_codes()
 FALLBACK_REASONS = frozenset(
     {"coding", "cmyk", "precision", "smoothing", "unsupported", "damaged", "disabled"}
 )
+#: The formats their own decoders read (the `decoder` label, with the reason "format").
+FORMAT_DECODERS = frozenset({"webp", "avif", "heif", "gif"})
 
 class ServiceMetrics:
     """The service's metrics, on a registry of their own so that every app has its own."""
@@ -85,8 +87,9 @@ class ServiceMetrics:
         )
         self.decodes = Counter(
             "image_insights_decodes",
-            "Images decoded, by decoder (core, or pillow for what the core leaves to libjpeg) "
-            "and the core's reason for leaving it (none for the core's own)",
+            "Images decoded, by decoder (core; pillow for the JPEGs the core leaves to "
+            "libjpeg; webp, avif, heif or gif for those formats' own decoders) and the "
+            "reason (none for the core's own, format for a format's decoder)",
             ["decoder", "reason"],
             registry=self.registry,
         )
@@ -101,10 +104,14 @@ class ServiceMetrics:
         for stage, seconds in seconds_by_stage.items():
             self.stage_seconds.labels(stage).observe(seconds)
 
-    def observe_decode(self, fallback: str | None) -> None:
-        """One image decoded by the core (`fallback` None) or by Pillow, and why."""
+    def observe_decode(self, fallback: str | None, format_name: str = "jpeg") -> None:
+        """One image decoded by the core (`fallback` None), by Pillow's libjpeg and why, or
+        by its format's own decoder."""
         if fallback is None:
             self.decodes.labels("core", "none").inc()
+        elif fallback == "format":
+            decoder = format_name if format_name in FORMAT_DECODERS else OTHER
+            self.decodes.labels(decoder, "format").inc()
         else:
             reason = fallback if fallback in FALLBACK_REASONS else OTHER
             self.decodes.labels("pillow", reason).inc()

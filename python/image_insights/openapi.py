@@ -10,12 +10,14 @@ from typing import Any
 
 from .limits import MAX_UPLOAD_BYTES, TIME_LIMIT_SECONDS
 from .options import (
-    ACCEPTED_TYPES,
+    FORMATS,
     MAX_REGIONS,
     REGION_FORMS,
     STRIPS,
     VALID_EDGE_MODES,
     VALID_METRICS,
+    describe_formats,
+    media_types,
 )
 from .pipeline.fields import ALGORITHM, HISTOGRAM_RANGES
 
@@ -73,7 +75,7 @@ _COMMON_ERRORS: dict[str, Any] = {
         "ErrorDetail",
     ),
     "413": _response(f"Image over {_UPLOAD_LIMIT}, or more pixels than MAX_IMAGE_PIXELS", "ErrorDetail"),
-    "415": _response("Not image/jpeg or image/png", "ErrorDetail"),
+    "415": _response("Not one of the accepted image types", "ErrorDetail"),
     "422": _response("Missing part or malformed body", "ValidationError"),
     "500": _response("Unexpected error (carries the request id)", "InternalError"),
     "504": _response(f"Analysis did not finish within {_TIME_LIMIT}", "ErrorDetail"),
@@ -89,9 +91,10 @@ def _analysis_operation(summary: str, request_body: dict[str, Any], **extra: Any
     }
 
 
-def build_openapi(version: str) -> dict[str, Any]:
+def build_openapi(version: str, formats: tuple[str, ...] = FORMATS) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a service accepting `formats`."""
     upload = _analysis_operation(
-        "Analyse an uploaded JPEG or PNG",
+        "Analyse an uploaded image",
         {
             "required": True,
             "content": {
@@ -103,11 +106,12 @@ def build_openapi(version: str) -> dict[str, Any]:
                             "image": {
                                 "type": "string",
                                 "format": "binary",
-                                "description": f"JPEG or PNG, at most {MAX_UPLOAD_BYTES} bytes",
+                                "description": f"{describe_formats(formats)[2:]} (recognised "
+                                f"by its bytes), at most {MAX_UPLOAD_BYTES} bytes",
                             }
                         },
                     },
-                    "encoding": {"image": {"contentType": ", ".join(ACCEPTED_TYPES)}},
+                    "encoding": {"image": {"contentType": ", ".join(media_types(formats))}},
                 }
             },
         },
@@ -307,6 +311,28 @@ def _schemas() -> dict[str, Any]:
                     "maximum": 8,
                     "description": "EXIF orientation, present when not 1; edges and edge "
                     "colours are those of the image as displayed",
+                },
+                "frames": {
+                    "type": "object",
+                    "required": ["count", "analyzed"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 2},
+                        "analyzed": {"type": "string", "const": "first"},
+                    },
+                    "description": "present for a file of several frames or pages (animated "
+                    "WebP, GIF or AVIF, multi-page TIFF): the first is the one measured",
+                },
+                "color_profile": {
+                    "type": "object",
+                    "required": ["source", "description", "converted_to"],
+                    "properties": {
+                        "source": {"type": "string", "const": "icc"},
+                        "description": {"type": "string"},
+                        "converted_to": {"type": "string", "const": "sRGB"},
+                    },
+                    "description": "present when the image carries an ICC profile: its pixels "
+                    "were converted from it to sRGB before any statistic (absent: taken as "
+                    "sRGB)",
                 },
                 "width": {"type": "integer", "minimum": 1, "description": "original width"},
                 "height": {"type": "integer", "minimum": 1, "description": "original height"},

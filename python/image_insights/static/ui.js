@@ -13,7 +13,7 @@
     "brightness_score", "average_luminance", "median_luminance", "histogram",
     "edge_brightness_score", "edge_average_luminance", "edge_mode", "edge_colors",
     "width", "height", "algorithm", "cached", "processing_time_ms",
-    "orientation", "text", "placeholder", "regions",
+    "orientation", "text", "placeholder", "regions", "frames", "color_profile",
   ]);
   // The only caption and scrim colours the API names, as CSS colours.
   const TEXT_COLOURS = { white: "#ffffff", black: "#000000" };
@@ -310,6 +310,15 @@
 
     setField("width", r.width);
     setField("height", r.height);
+    // What was measured, when it is not simply the file's one sRGB picture.
+    const notes = [];
+    if (r.frames && typeof r.frames.count === "number") {
+      notes.push(`first of ${r.frames.count} frames`);
+    }
+    if (r.color_profile && typeof r.color_profile.description === "string") {
+      notes.push(`converted to sRGB from ${r.color_profile.description}`);
+    }
+    setField("source", notes.length ? `${notes.join(" · ")} ·` : "");
     setField("processing_time_ms", fixed2(r.processing_time_ms));
     setField("cached", r.cached ? "from the cache" : "freshly computed");
     $("result").hidden = false;

@@ -1,0 +1,218 @@
+"""The formats the core recognises but leaves to the field's own decoders: WebP (libwebp
+through pillow-simd), GIF (Pillow's reader), AVIF (libavif with dav1d, from the
+pillow-avif-plugin wheel) and HEIC/HEIF (libheif with libde265, from the pillow-heif wheel).
+
+`open_image` reads the header only: the size, held against the pixel limit before anything
+is decoded, and the number of frames. `Opened.decode` decodes the first frame (the primary
+image of a HEIF file) to 8-bit pixels, with alpha when the file has it, and hands back its
+ICC profile for the core to convert. 10- and 12-bit HEIF samples are narrowed by rounding
+(`_core.pack_rows`); libavif narrows AVIF's the same way.
+
+A format whose decoder is not installed is missing from `available()`, and its bytes are
+refused as any unreadable image is.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from .. import _core
+from ..errors import CorruptImage, ImageTooLarge
+from ..options import FORMATS
+from .pillow import DECODE_ERRORS, reason
+
+#: The formats decoded here.
+DECODED_HERE: tuple[str, ...] = ("webp", "avif", "heif", "gif")
+#: EXIF's orientation tag.
+_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the header says, in the attributes of the core's `ImageAnalysis` (which the
+    rest of the pipeline reads)."""
+
+    format: str
+    width: int
+    height: int
+    orientation: int = 1
+    frames: int = 1
+    denominator: int = 1
+    fallback: str = "format"
+    stats: None = None
+    decode_seconds: float = 0.0
+    analysis_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """8-bit pixels of the first frame, in a layout the core reads, and the ICC profile."""
+
+    pixels: bytes
+    width: int
+    height: int
+    layout: str
+    icc: bytes | None
+
+
+@dataclass(frozen=True)
+class Opened:
+    header: Header
+    decode: Callable[[], Decoded] = field(repr=False)
+
+
+@functools.cache
+def available() -> tuple[str, ...]:
+    """The formats this installation decodes, in FORMATS order."""
+    found = {"jpeg", "png", "tiff", "gif"}
+    from PIL import features
+
+    if features.check("webp"):
+        found.add("webp")
+    try:
+        from pillow_avif import AvifImagePlugin  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        found.add("avif")
+    try:
+        import pillow_heif  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        found.add("heif")
+    return tuple(name for name in FORMATS if name in found)
+
+
+def open_image(data: bytes, format_name: str, max_pixels: int) -> Opened:
+    """The header of `data` (of the format sniffed), its size checked.
+
+    Raises:
+        CorruptImage: the header does not parse, or the decoder is not installed.
+        ImageTooLarge: more pixels than `max_pixels`.
+    """
+    if format_name not in available():
+        raise CorruptImage(f"no {format_name.upper()} decoder is installed")
+    if format_name in ("avif", "heif"):
+        # libavif and libheif refuse some huge sizes with errors of their own: the size
+        # declared is held against the limit first, so a bomb is refused as one.
+        declared = _core.isobmff_size(data)
+        if declared is not None and declared[0] * declared[1] > max_pixels:
+            raise ImageTooLarge(declared[0] * declared[1], max_pixels)
+    try:
+        opened = _OPENERS[format_name](data)
+    except (*DECODE_ERRORS, RuntimeError, Warning) as exc:
+        raise CorruptImage(reason(exc)) from None
+    header = opened.header
+    pixels = header.width * header.height
+    if pixels > max_pixels:
+        raise ImageTooLarge(pixels, max_pixels)
+    if pixels == 0:
+        raise CorruptImage(f"image declares a size of {header.width}x{header.height}")
+    return opened
+
+
+def _decode_pillow(image: Image.Image) -> Decoded:
+    """The first frame of an opened Pillow image, as L, LA, RGB or RGBA."""
+    try:
+        image.load()
+        if image.mode == "P":
+            mode = "RGBA" if "transparency" in image.info else "RGB"
+        elif image.mode == "PA":
+            mode = "RGBA"
+        elif image.mode in ("L", "LA", "RGB", "RGBA"):
+            mode = image.mode
+        elif image.mode == "1":
+            mode = "L"
+        else:
+            mode = "RGBA" if "A" in image.mode else "RGB"
+        frame = image if image.mode == mode else image.convert(mode)
+        pixels = frame.tobytes()
+    except (*DECODE_ERRORS, RuntimeError, Warning) as exc:
+        raise CorruptImage(reason(exc)) from None
+    return Decoded(pixels, frame.width, frame.height, mode, image.info.get("icc_profile"))
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(_ORIENTATION, 1)
+    except (*DECODE_ERRORS, RuntimeError, Warning):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _open_pillow(name: str, image: Image.Image, frames: int) -> Opened:
+    width, height = image.size
+    header = Header(name, width, height, _orientation(image), max(1, frames))
+    return Opened(header, lambda: _decode_pillow(image))
+
+
+def _open_webp(data: bytes) -> Opened:
+    from PIL import WebPImagePlugin
+
+    image = WebPImagePlugin.WebPImageFile(io.BytesIO(data))
+    return _open_pillow("webp", image, getattr(image, "n_frames", 1))
+
+
+def _open_avif(data: bytes) -> Opened:
+    from pillow_avif import AvifImagePlugin
+
+    image = AvifImagePlugin.AvifImageFile(io.BytesIO(data))
+    return _open_pillow("avif", image, getattr(image, "n_frames", 1))
+
+
+def _open_gif(data: bytes) -> Opened:
+    from PIL import GifImagePlugin
+
+    image = GifImagePlugin.GifImageFile(io.BytesIO(data))
+    # Counting frames walks the file's blocks without decoding them: a cost bounded by the
+    # upload's size, whatever the frames declare.
+    frames = image.n_frames
+    image.seek(0)
+    return _open_pillow("gif", image, frames)
+
+
+def _open_heif(data: bytes) -> Opened:
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=False)
+    width, height = heif.size
+    # libheif applies the file's rotation and mirroring (irot, imir) itself; EXIF's
+    # orientation is then not to be applied again.
+    header = Header("heif", width, height)
+
+    def decode() -> Decoded:
+        try:
+            mode: str = heif.mode
+            bits = int(heif.info.get("bit_depth", 8))
+            channels = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[mode.split(";")[0]]
+            width, height = heif.size
+            samples = memoryview(heif.data).cast("B")
+            stride = heif.stride
+            pixels = _core.pack_rows(samples, height, stride, width * channels, bits)
+            icc = heif.info.get("icc_profile")
+        except (*DECODE_ERRORS, RuntimeError, Warning) as exc:
+            raise CorruptImage(reason(exc)) from None
+        layout = mode.split(";")[0]
+        return Decoded(pixels, width, height, layout, icc or None)
+
+    return Opened(header, decode)
+
+
+_OPENERS: dict[str, Callable[[bytes], Opened]] = {
+    "webp": _open_webp,
+    "avif": _open_avif,
+    "gif": _open_gif,
+    "heif": _open_heif,
+}
+
+
+def frames_of(header: Any) -> int:
+    """Frames (pages) of an image whose header is a `Header` or the core's analysis."""
+    return int(getattr(header, "frames", 1))
