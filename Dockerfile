@@ -5,9 +5,9 @@
 # docs/CONTAINER.md has the measured size and start-up time.
 #
 # Stages: `rust` only lends its toolchain; `builder` compiles the Rust core into an abi3
-# wheel with maturin, builds pillow-simd (AVX2) from source and installs both into a venv;
-# `runtime` is the slim Python image with that venv, the two shared libraries it needs and
-# gunicorn.conf.py: no compiler, no Rust, no sources, no pip.
+# wheel with maturin, builds pillow-simd (AVX2, WebP) from source and installs both, with the
+# AVIF and HEIF plugin wheels, into a venv; `runtime` is the slim Python image with that venv,
+# the shared libraries it needs and gunicorn.conf.py: no compiler, no Rust, no sources, no pip.
 
 FROM rust:1.95-slim-bookworm AS rust
 
@@ -24,18 +24,25 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
-        libjpeg62-turbo-dev zlib1g-dev libpng-dev \
+        libjpeg62-turbo-dev zlib1g-dev libpng-dev libwebp-dev \
     && rm -rf /var/lib/apt/lists/*
 
 RUN python -m venv /opt/build \
     && /opt/build/bin/pip install --no-cache-dir "pip==${PIP_VERSION}" "maturin==${MATURIN_VERSION}"
 
 # pillow-simd depends only on its version and the system libraries above, so it comes before
-# any project file: editing the sources never rebuilds it. The pip cache keeps the source
-# download (and pip's own wheel cache) across builds.
-RUN --mount=type=cache,target=/root/.cache/pip \
-    CC="cc -mavx2" /opt/build/bin/pip wheel --no-deps --no-binary pillow-simd \
+# any project file: editing the sources never rebuilds it. No pip cache: a wheel pip built
+# before libwebp-dev was installed would come back from it without WebP (the venv's check
+# below fails the build on a wheel without it).
+RUN CC="cc -mavx2" /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-binary pillow-simd \
         --wheel-dir /wheels "pillow-simd==${PILLOW_SIMD_VERSION}"
+
+# The AVIF and HEIF plugins: binary wheels that bundle libavif and libheif, fetched without
+# their dependency on plain Pillow, which must never be installed beside pillow-simd.
+COPY requirements/formats.txt /tmp/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/build/bin/pip download --no-deps --only-binary=:all: --dest /plugins \
+        -r /tmp/formats.txt
 
 COPY --from=rust /usr/local/rustup /usr/local/rustup
 COPY --from=rust /usr/local/cargo /usr/local/cargo
@@ -61,19 +68,27 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
         --interpreter /opt/build/bin/python --out /wheels
 
 # The runtime venv, filled here and copied whole: the two wheels above, and the other
-# dependencies as binary wheels at the versions pyproject.toml pins. Its python is
-# /usr/local/bin/python, the same in both stages. pip goes once the venv is filled.
+# dependencies as binary wheels at the versions pyproject.toml pins, then the plugins without
+# dependencies. Its python is /usr/local/bin/python, the same in both stages. The venv must
+# decode WebP and load both plugins; pip goes once the venv is filled.
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -m venv /opt/venv \
     && /opt/venv/bin/pip install --disable-pip-version-check --only-binary=:all: /wheels/*.whl \
+    && /opt/venv/bin/pip install --disable-pip-version-check --no-deps --no-index \
+        /plugins/*.whl \
+    && /opt/venv/bin/python -c "import pillow_avif, pillow_heif, PIL.features as f; \
+        assert f.check('webp')" \
     && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools
 
 FROM python:3.11-slim-bookworm AS runtime
 # Only the shared libraries the wheels link against: pillow-simd needs libjpeg and zlib (it
-# reads PNG through zlib; nothing links libpng). scripts/test-image.sh checks with ldd.
+# reads PNG through zlib; nothing links libpng), and libwebp, libwebpmux and libwebpdemux for
+# its WebP module; the plugin wheels bring their own codecs. scripts/test-image.sh checks
+# with ldd.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libjpeg62-turbo zlib1g \
+        libwebp7 libwebpmux3 libwebpdemux2 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 app \
     && useradd --uid 10001 --gid app --no-create-home --home-dir /nonexistent \

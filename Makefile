@@ -5,13 +5,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PILLOW_SIMD_VERSION := 12.1.1.post0
-WHEELS := .cache/wheels
-# Debian packages: build deps of pillow-simd, and the JPEG tools the tests use.
-SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libjpeg-turbo-progs
+# pillow-simd's optional modules the service decodes with (webp: WebP, animated included).
+# The wheel folder is named after them, so a wheel built without one is never reused, and
+# scripts/build-pillow-simd.sh checks each wheel it builds or finds for them.
+PILLOW_SIMD_MODULES := webp
+WHEELS := .cache/wheels-$(subst $() ,-,$(PILLOW_SIMD_MODULES))
+# Debian packages: build deps of pillow-simd (libwebp-dev brings libwebp, libwebpmux and
+# libwebpdemux: Pillow's WebP module needs all three), and the JPEG tools the tests use.
+SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libwebp-dev libjpeg-turbo-progs
+# Encoders and reference decoders of the formats besides JPEG and PNG, for their tests, the
+# fuzzing seeds (fuzz/seeds.py leaves out a format whose tool is missing) and benches: webp
+# (cwebp, dwebp, img2webp, webpmux), libavif-bin (avifenc, avifdec), libheif-examples
+# (heif-enc, heif-convert, heif-info), gifsicle, libtiff-tools (tiffcp, tiffinfo).
+FORMAT_TOOLS := webp libavif-bin libheif-examples gifsicle libtiff-tools
 # Debian packages only the tests need: Chromium for the page's browser test, wrk for the short
-# load campaigns.
-TEST_PACKAGES := chromium chromium-driver wrk
-BENCH_PACKAGES := wrk hyperfine
+# load campaigns, and the format tools.
+TEST_PACKAGES := chromium chromium-driver wrk $(FORMAT_TOOLS)
+BENCH_PACKAGES := wrk hyperfine $(FORMAT_TOOLS)
 STAMP := $(VENV)/.stamp
 # Seconds each fuzzing harness runs: briefly in `make test`, longer in `make fuzz`.
 FUZZ_SECONDS_IN_TEST ?= 20
@@ -28,11 +38,20 @@ $(STAMP)-system:
 	$(PY) -m pip install --quiet --upgrade pip
 	touch $@
 
-$(STAMP)-deps: $(STAMP)-system pyproject.toml requirements/dev.txt scripts/build-pillow-simd.sh \
-		scripts/fetch_doc_assets.py
-	scripts/build-pillow-simd.sh $(PY) $(PILLOW_SIMD_VERSION) $(WHEELS)
-	$(PY) -m pip install --quiet --find-links $(WHEELS) --no-index "pillow-simd==$(PILLOW_SIMD_VERSION)"
+# pillow-simd is reinstalled from the wheel folder even when the same version is there (it
+# may be a build without WebP), and must then have every module of PILLOW_SIMD_MODULES. The
+# AVIF and HEIF plugins of requirements/formats.txt come without their dependencies, which
+# would install plain Pillow beside pillow-simd.
+$(STAMP)-deps: $(STAMP)-system pyproject.toml requirements/dev.txt requirements/formats.txt \
+		scripts/build-pillow-simd.sh scripts/fetch_doc_assets.py
+	scripts/build-pillow-simd.sh $(PY) $(PILLOW_SIMD_VERSION) $(WHEELS) $(PILLOW_SIMD_MODULES)
+	$(PY) -m pip install --quiet --force-reinstall --no-deps --find-links $(WHEELS) --no-index \
+		"pillow-simd==$(PILLOW_SIMD_VERSION)"
+	$(PY) -c 'import sys; from PIL import features; \
+		missing = [m for m in sys.argv[1:] if not features.check(m)]; \
+		sys.exit(f"pillow-simd lacks {missing}" if missing else None)' $(PILLOW_SIMD_MODULES)
 	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements/formats.txt
 	$(PY) scripts/fetch_doc_assets.py python/image_insights/static/vendor
 	touch $@
 
@@ -67,6 +86,7 @@ test-image: setup
 # Long campaigns: every fuzzing harness for FUZZ_SECONDS each; the load and fault campaigns
 # that write docs/RELIABILITY.md.
 fuzz: setup
+	scripts/apt-install.sh $(FORMAT_TOOLS)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 stress: setup
