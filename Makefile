@@ -19,8 +19,9 @@ SYSTEM_PACKAGES := libjpeg62-turbo-dev zlib1g-dev libpng-dev libwebp-dev libjpeg
 # (heif-enc, heif-convert, heif-info), gifsicle, libtiff-tools (tiffcp, tiffinfo).
 FORMAT_TOOLS := webp libavif-bin libheif-examples gifsicle libtiff-tools
 # Debian packages only the tests need: Chromium for the page's browser test, wrk for the short
-# load campaigns, and the format tools.
-TEST_PACKAGES := chromium chromium-driver wrk $(FORMAT_TOOLS)
+# load campaigns, the format tools, and libgs10-common for Ghostscript's CMYK ICC profile
+# (tests/test_cmyk_profiles.py).
+TEST_PACKAGES := chromium chromium-driver wrk libgs10-common $(FORMAT_TOOLS)
 BENCH_PACKAGES := wrk hyperfine $(FORMAT_TOOLS)
 STAMP := $(VENV)/.stamp
 # Seconds each fuzzing harness runs: briefly in `make test`, longer in `make fuzz`.

@@ -9,7 +9,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 [ -d "$dir" ] || git -C "$root" worktree add --detach "$dir" "$commit"
 python3 -m venv "$dir/.venv"
 "$dir/.venv/bin/pip" install --quiet --upgrade pip
-"$dir/.venv/bin/pip" install --quiet --find-links "$root/.cache/wheels" --no-index pillow-simd
+# The wheel `make setup` built (its folder is named after the modules it has).
+wheels=$(ls -d "$root"/.cache/wheels-* | head -n 1)
+"$dir/.venv/bin/pip" install --quiet --find-links "$wheels" --no-index pillow-simd
 "$dir/.venv/bin/pip" install --quiet maturin==1.16.0 numpy==2.4.6
 (cd "$dir" && VIRTUAL_ENV="$dir/.venv" "$dir/.venv/bin/maturin" develop --quiet --release)
 echo "baseline python: $dir/.venv/bin/python"
