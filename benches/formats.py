@@ -28,13 +28,16 @@ and the decode share: decode alone / analyze() and decode alone / the whole requ
 Markdown tables go to standard output (and to --output). Nothing here asserts on time.
 
 Usage: python -m benches.formats [--rounds R] [--requests N] [--seconds S] [--warmup W]
-           [--connections C] [--formats webp,avif,heif] [--profile N] [--output FILE]
+           [--connections C] [--formats webp,avif,heif] [--no-peer] [--profile N]
+           [--output FILE]
+(--rounds 0: the pre-flight alone, and the profile with --profile.)
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import http.client
 import io
 import json
@@ -61,6 +64,7 @@ from benches.load.run_http import (
     PEER,
     PEER_DIR,
     SERVICE,
+    SERVICE_SOURCES,
     deviations,
     latency,
     running,
@@ -68,6 +72,7 @@ from benches.load.run_http import (
 )
 from benches.traffic import source, source_description
 from tests.support.http_helpers import multipart
+from tests.support.live_server import ROOT
 
 METRICS = "brightness,median,histogram"
 EDGE_MODE = "all"
@@ -126,7 +131,7 @@ def _webp(size: tuple[int, int]) -> tuple[str, bytes]:
 
 
 def _avif(size: tuple[int, int]) -> tuple[str, bytes]:
-    import pillow_avif  # type: ignore[import-untyped]  # noqa: F401  (registers AVIF)
+    import pillow_avif  # noqa: F401  (registers AVIF with Pillow)
 
     data = _saved(_photo(size), "AVIF", quality=60, speed=6, subsampling="4:2:0")
     return "pillow-avif-plugin (libaom), 8-bit 4:2:0, quality 60, speed 6", data
@@ -170,18 +175,19 @@ def make_input(fmt: str) -> Input:
 
 
 def _register_plugins(formats: list[str]) -> None:
-    """Makes Pillow open AVIF and HEIF for the decode-alone side (a benchmark's process)."""
+    """Makes Pillow open AVIF for the decode-alone side (a benchmark's process)."""
     if "avif" in formats:
         import pillow_avif  # noqa: F401
 
-    if "heif" in formats:
+
+def decode_alone(fmt: str, data: bytes) -> object:
+    """The file's pixels, 8-bit RGB, decoded in full by the decoder alone (no draft, no
+    resize, no copy): Pillow's `load` for WebP and AVIF (and JPEG, PNG), libheif's buffer
+    through `pillow_heif.open_heif(...).data` for HEIF."""
+    if fmt == "heif":
         import pillow_heif
 
-        pillow_heif.register_heif_opener()
-
-
-def decode_alone(data: bytes) -> Image.Image:
-    """The file's pixels as an RGB Pillow image, decoded in full (no draft, no resize)."""
+        return pillow_heif.open_heif(data, convert_hdr_to_8bit=True).data
     image = Image.open(io.BytesIO(data))
     image.load()
     return image if image.mode == "RGB" else image.convert("RGB")
@@ -191,16 +197,16 @@ def decoder_description(fmt: str) -> str:
     if fmt == "avif":
         import pillow_avif
 
-        return f"pillow-avif-plugin {pillow_avif.__version__}"
+        return f"Pillow's `load` through pillow-avif-plugin {pillow_avif.__version__}"
     if fmt == "heif":
         import pillow_heif
 
         info = pillow_heif.libheif_info()
-        return (f"pillow-heif {pillow_heif.__version__} (libheif {info['libheif']}, "
-                f"{info['decoders'].get('libde265', 'libde265')})")  # fmt: skip
+        return (f"`open_heif(...).data` of pillow-heif {pillow_heif.__version__} (libheif "
+                f"{info['libheif']}, {info['decoders'].get('libde265', 'libde265')})")  # fmt: skip
     if fmt == "webp":
-        return f"Pillow {PIL.__version__} (libwebp {features.version('webp')})"
-    return f"Pillow {PIL.__version__}"
+        return f"Pillow's `load`, {PIL.__version__} (libwebp {features.version('webp')})"
+    return f"Pillow's `load`, {PIL.__version__}"
 
 
 def timed_calls(call: Callable[[], object], count: int) -> list[float]:
@@ -296,9 +302,9 @@ def measure(inputs: list[Input], ports: dict[str, int], args: argparse.Namespace
                         entry |= throughput(ports[side], path, content_type, args.seconds,
                                             args.connections)  # fmt: skip
                 else:
-                    data = item.data
-                    call = ((lambda: image_insights.analyze(data, METRICS, EDGE_MODE))
-                            if side == ANALYZE else (lambda: decode_alone(data)))  # fmt: skip
+                    call = (functools.partial(image_insights.analyze, item.data, METRICS,
+                                              EDGE_MODE) if side == ANALYZE
+                            else functools.partial(decode_alone, item.fmt, item.data))  # fmt: skip
                     entry = {"p50": statistics.median(timed_calls(call, args.requests)) * 1000}
                 results.setdefault((item.fmt, side), []).append(entry)
                 rate = f"  {entry['rps']:7.1f} req/s" if "rps" in entry else ""
@@ -394,7 +400,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9, help="0: the pre-flight alone")
     parser.add_argument("--requests", type=int, default=15, help="timed calls per side and round")
     parser.add_argument("--seconds", type=int, default=6, help="wrk run per round")
     parser.add_argument("--warmup", type=int, default=1, help="wrk warm-up per round")
@@ -422,14 +428,19 @@ def parse_args() -> argparse.Namespace:
 
 
 def describe(args: argparse.Namespace, inputs: list[Input]) -> list[str]:
-    commit = subprocess.run(["git", "log", "-1", "--format=%h"], cwd=PEER_DIR.parents[1],
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    def git(*words: str) -> str:
+        return subprocess.run(["git", *words], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+
+    commit = git("log", "-1", "--format=%h", "--", *SERVICE_SOURCES)
+    if git("status", "--porcelain", "--", *SERVICE_SOURCES):
+        commit += " with uncommitted changes"
     sharp = json.loads((PEER_DIR / "node_modules/sharp/package.json").read_text())["version"]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     servers = "the service and the sharp peer" if args.with_peer else "the service"
     lines = [
-        f"Commit {commit}; sharp {sharp}. Servers: {servers}, two processes each, cache off; "
-        f"`POST {PATH}`. {args.rounds} rounds; in each, per format and side, "
+        f"Service build {commit}; sharp {sharp}. Servers: {servers}, two processes each, "
+        f"cache off; `POST {PATH}`. {args.rounds} rounds; in each, per format and side, "
         f"{args.requests} timed calls"
         + (f", and wrk -t2 -c{args.connections} for {args.warmup} s (warm-up) and "
            f"{args.seconds} s on each server" if args.with_peer else "")
@@ -454,7 +465,8 @@ def main() -> None:
         lines += ["", "**Pre-flight**: each side's numbers against the service's answer "
                   "(the contract's downscaled tolerance).", ""] + preflight(inputs, ports)
         print("\n".join(lines), flush=True)
-        table = report(inputs, measure(inputs, ports, args, Path(tmp)), args.with_peer)
+        table = (report(inputs, measure(inputs, ports, args, Path(tmp)), args.with_peer)
+                 if args.rounds else [])  # fmt: skip
     table += ["", "Load average at the end: "
               + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + "."]  # fmt: skip
     if args.profile:
