@@ -21,8 +21,8 @@ __all__ = [
     "analyze_pixels",
     "decode_denominator",
     "decode_jpeg",
+    "declared_size",
     "decode_png",
-    "isobmff_size",
     "pack_rows",
     "pixel_statistics",
     "resize",
@@ -256,10 +256,12 @@ def sniff(head: bytes) -> _Format | None:
     TIFF's II*\\0 or MM\\0* (BigTIFF's too), RIFF....WEBP, GIF87a/GIF89a, or an ISOBMFF
     `ftyp` box whose brands are AVIF's (avif, avis) or HEIF's (heic, heix, mif1, ...)."""
 
-def isobmff_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) of the largest `ispe` property of an AVIF or HEIF file's `meta` box
-    (the primary image's size, never smaller than its tiles or auxiliary images); None when
-    there is none. The box walk is bounded (at most 4,096 boxes)."""
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) a TIFF, WebP, GIF, AVIF or HEIF header declares, from its first bytes:
+    the first directory's ImageWidth and ImageLength; the VP8X canvas or the VP8/VP8L frame;
+    the logical screen; the largest `ispe` property of the `meta` box (the primary image's
+    size, never smaller than its tiles or auxiliary images; the box walk is bounded at 4,096
+    boxes). None for JPEG, PNG and other bytes, or when the header does not say."""
 
 def pack_rows(data: Buffer, rows: int, stride: int, row_samples: int, bits: int) -> bytes:
     """Tight 8-bit samples from `rows` rows of `stride` bytes, each starting with

@@ -4,10 +4,12 @@ worker's bounds.
 The core's one call runs in the request's own thread, with the time left as its deadline
 (it checks it between rows and answers `AnalysisTimeout`). The Pillow fallback cannot be
 stopped once started, so it runs in a pool of its own, where the request can stop waiting
-for it. At most `analysis_threads` analyses hold memory at once: each takes a slot before
-it decodes and gives it back when its work has really ended (an abandoned fallback keeps
-its slot until Pillow returns), which bounds a worker's memory by slots x the largest
-decode (docs/RELIABILITY.md).
+for it. A worker has `analysis_threads` slots, each sized for the largest PNG decode: an
+analysis takes the slots its decode needs (one for a JPEG or PNG; more for a large WebP,
+AVIF, HEIF, GIF or TIFF, which are decoded whole: `formats.decode_slots`, from the header)
+before it decodes, and gives them back when its work has really ended (an abandoned
+fallback keeps them until Pillow returns), which bounds a worker's memory by slots x the
+largest PNG decode (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,32 @@ from .errors import AnalysisTimeout
 from .monitoring import ServiceMetrics
 from .options import DEFAULT_PLACEHOLDER_COMPONENTS, Region
 from .pipeline import Prepared, prepare
+from .pipeline.formats import decode_slots
+
+
+class _Slots:
+    """A counting budget that is taken and given back several units at a time, all at once
+    (a request never holds some while it waits for more)."""
+
+    def __init__(self, total: int) -> None:
+        self._free = total
+        self._changed = threading.Condition()
+
+    def acquire(self, count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._free < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+            self._free -= count
+            return True
+
+    def release(self, count: int) -> None:
+        with self._changed:
+            self._free += count
+            self._changed.notify_all()
 
 
 class Analyzer:
@@ -36,7 +64,7 @@ class Analyzer:
         self._settings = settings
         self._prepare = pipeline
         self._service_metrics = service_metrics
-        self._slots = threading.BoundedSemaphore(settings.analysis_threads)
+        self._slots = _Slots(settings.analysis_threads)
         self._fallbacks = ThreadPoolExecutor(
             max_workers=settings.analysis_threads, thread_name_prefix="pillow"
         )
@@ -60,7 +88,8 @@ class Analyzer:
         def remaining() -> float:
             return max(0.0, deadline - time.monotonic())
 
-        if not self._slots.acquire(timeout=limit):
+        slots = decode_slots(data, self._settings.max_image_pixels, self._settings.analysis_threads)
+        if not self._slots.acquire(slots, timeout=limit):
             raise AnalysisTimeout(limit)
         handed_over = False
         try:
@@ -78,7 +107,7 @@ class Analyzer:
             stats = prepared.stats
             if stats is None:
                 started = time.perf_counter()
-                future = self._fallbacks.submit(self._fallback, prepared, remaining())
+                future = self._fallbacks.submit(self._fallback, prepared, remaining(), slots)
                 handed_over = True
                 try:
                     stats = future.result(timeout=remaining())
@@ -94,14 +123,14 @@ class Analyzer:
             raise AnalysisTimeout(limit) from None  # the limit, not the time left
         finally:
             if not handed_over:
-                self._slots.release()
+                self._slots.release(slots)
 
-    def _fallback(self, prepared: Prepared, timeout: float) -> Any:
-        """Pillow's decode and the core's rest, holding the request's slot to the end."""
+    def _fallback(self, prepared: Prepared, timeout: float, slots: int) -> Any:
+        """Pillow's decode and the core's rest, holding the request's slots to the end."""
         try:
             return prepared.decode_with_pillow(timeout)
         finally:
-            self._slots.release()
+            self._slots.release(slots)
 
     def _observe(self, prepared: Prepared, seconds_by_stage: dict[str, float]) -> None:
         if self._service_metrics is not None:

@@ -101,6 +101,36 @@ impl Format {
     }
 }
 
+/// The size the header of a TIFF, WebP, GIF, AVIF or HEIF file declares, read from its
+/// first bytes alone (the first directory; the canvas; the logical screen; the largest
+/// `ispe`), for the caller to reserve what decoding it costs; None for other formats, or
+/// when the header does not say.
+pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
+    let le16 = |at: usize| -> Option<u64> {
+        let b = data.get(at..at + 2)?;
+        Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let le24 = |at: usize| -> Option<u64> {
+        let b = data.get(at..at + 3)?;
+        Some(u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16)
+    };
+    match Format::sniff(data)? {
+        Format::Tiff => tiff::declared_size(data),
+        Format::Avif | Format::Heif => crate::isobmff::declared_size(data),
+        Format::Gif => Some((le16(6)?, le16(8)?)),
+        Format::Webp => match data.get(12..16)? {
+            b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+            b"VP8L" => {
+                let bits = u32::from_le_bytes(data.get(21..25)?.try_into().ok()?);
+                Some((u64::from(bits & 0x3FFF) + 1, u64::from((bits >> 14) & 0x3FFF) + 1))
+            }
+            b"VP8 " => Some((le16(26)? & 0x3FFF, le16(28)? & 0x3FFF)),
+            _ => None,
+        },
+        Format::Jpeg | Format::Png => None,
+    }
+}
+
 /// Why a JPEG is left to another decoder: a fixed set, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FallbackReason {
@@ -632,6 +662,20 @@ mod tests {
         for other in others {
             assert_eq!(Format::sniff(other), None, "{other:?}");
         }
+    }
+
+    #[test]
+    fn declared_sizes_come_from_the_headers() {
+        let gif = b"GIF89a\x10\x27\x20\x4e";
+        assert_eq!(declared_size(gif), Some((10000, 20000)));
+        let mut vp8x = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
+        vp8x.extend([0xFE, 0x3F, 0x00, 0xFF, 0x3F, 0x00]);
+        assert_eq!(declared_size(&vp8x), Some((16383, 16384)));
+        let mut vp8l = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
+        vp8l.extend((63u32 | (47 << 14)).to_le_bytes());
+        assert_eq!(declared_size(&vp8l), Some((64, 48)));
+        assert_eq!(declared_size(&png::SIGNATURE), None);
+        assert_eq!(declared_size(b"RIFF\0\0\0\0WEBPVP8X"), None);
     }
 
     /// A 40 x 20 grey image: the left half 50, the right half 200.

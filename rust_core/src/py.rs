@@ -686,10 +686,10 @@ fn pack_rows<'py>(
     Ok(PyBytes::new(py, &packed))
 }
 
-/// The (width, height) an AVIF or HEIF file declares: its largest `ispe` (see `_core.pyi`).
+/// The (width, height) a TIFF, WebP, GIF, AVIF or HEIF header declares (see `_core.pyi`).
 #[pyfunction]
-fn isobmff_size(data: &[u8]) -> Option<(u64, u64)> {
-    crate::isobmff::declared_size(data)
+fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
+    pipeline::declared_size(data)
 }
 
 /// Pillow's name of a layout.
@@ -732,7 +732,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_png, m)?)?;
     m.add_function(wrap_pyfunction!(resize, m)?)?;
     m.add_function(wrap_pyfunction!(pack_rows, m)?)?;
-    m.add_function(wrap_pyfunction!(isobmff_size, m)?)?;
+    m.add_function(wrap_pyfunction!(declared_size, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }

@@ -201,7 +201,7 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
 
 /// ImageWidth and ImageLength of the first directory, read from the raw bytes (classic
 /// TIFF and BigTIFF, either byte order); None when they cannot be found.
-fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
+pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
     let little = match data.get(..2)? {
         b"II" => true,
         b"MM" => false,

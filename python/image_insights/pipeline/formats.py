@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,28 @@ from .pillow import DECODE_ERRORS, reason
 DECODED_HERE: tuple[str, ...] = ("webp", "avif", "heif", "gif")
 #: EXIF's orientation tag.
 _ORIENTATION = 0x0112
+#: The most a decode costs, in bytes per pixel the header declares: the peak RSS growth of
+#: `analyze()` in a fresh process on files of 50 megapixels in each format's costliest mode
+#: (RGBA; 16-bit TIFF, 10-bit HEIF), rounded up: the decoder's buffer, Pillow's image, the
+#: copy handed to the core, the resize (docs/RELIABILITY.md, "Memory ceiling"). A PNG's
+#: (RGBA) is what one analysis slot is sized for; a JPEG costs less.
+DECODE_BYTES_PER_PIXEL: dict[str, float] = {
+    "png": 4.1, "webp": 20.0, "avif": 16.0, "heif": 16.0, "gif": 11.0, "tiff": 12.0,
+}  # fmt: skip
+
+
+def decode_slots(data: bytes, max_pixels: int, slots: int) -> int:
+    """How many analysis slots (each sized for the largest PNG of `max_pixels`) decoding
+    `data` needs, from its header alone: 1 for JPEG, PNG and unreadable headers, up to
+    `slots` (a decode costlier than all of them still runs, alone)."""
+    found = _core.sniff(data[: _core.SNIFF_BYTES])
+    declared = _core.declared_size(data) if found in DECODE_BYTES_PER_PIXEL else None
+    if found is None or declared is None:
+        return 1
+    pixels = min(declared[0] * declared[1], max_pixels)
+    cost = pixels * DECODE_BYTES_PER_PIXEL[found]
+    slot = max_pixels * DECODE_BYTES_PER_PIXEL["png"]
+    return max(1, min(slots, math.ceil(cost / slot)))
 
 
 @dataclass(frozen=True)
@@ -52,9 +75,10 @@ class Header:
 
 @dataclass(frozen=True)
 class Decoded:
-    """8-bit pixels of the first frame, in a layout the core reads, and the ICC profile."""
+    """8-bit pixels of the first frame (bytes, or a buffer the core reads in place), in a
+    layout the core reads, and the ICC profile."""
 
-    pixels: bytes
+    pixels: bytes | memoryview
     width: int
     height: int
     layout: str
@@ -102,7 +126,7 @@ def open_image(data: bytes, format_name: str, max_pixels: int) -> Opened:
     if format_name in ("avif", "heif"):
         # libavif and libheif refuse some huge sizes with errors of their own: the size
         # declared is held against the limit first, so a bomb is refused as one.
-        declared = _core.isobmff_size(data)
+        declared = _core.declared_size(data)
         if declared is not None and declared[0] * declared[1] > max_pixels:
             raise ImageTooLarge(declared[0] * declared[1], max_pixels)
     try:
@@ -195,7 +219,10 @@ def _open_heif(data: bytes) -> Opened:
             width, height = heif.size
             samples = memoryview(heif.data).cast("B")
             stride = heif.stride
-            pixels = _core.pack_rows(samples, height, stride, width * channels, bits)
+            if bits == 8 and stride == width * channels:
+                pixels: bytes | memoryview = samples  # read in place, no copy
+            else:
+                pixels = _core.pack_rows(samples, height, stride, width * channels, bits)
             icc = heif.info.get("icc_profile")
         except (*DECODE_ERRORS, RuntimeError, Warning) as exc:
             raise CorruptImage(reason(exc)) from None
