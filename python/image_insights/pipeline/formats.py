@@ -181,7 +181,22 @@ def _open_webp(data: bytes) -> Opened:
     from PIL import WebPImagePlugin
 
     image = WebPImagePlugin.WebPImageFile(io.BytesIO(data))
-    return _open_pillow("webp", image, getattr(image, "n_frames", 1))
+    width, height = image.size
+    header = Header("webp", width, height, _orientation(image), max(1, image.n_frames))
+
+    def decode() -> Decoded:
+        # libwebp's first frame straight from the decoder Pillow opened (RGBA, or RGBX with
+        # an opaque fourth byte): Pillow's own load would copy it into an image, unpack it
+        # to RGB and copy it out again, a tenth of the analysis (docs/BENCHMARKS.md).
+        try:
+            frame = image._decoder.get_next()
+        except (*DECODE_ERRORS, RuntimeError, Warning) as exc:
+            raise CorruptImage(reason(exc)) from None
+        if frame is None or len(frame[0]) != width * height * 4:
+            raise CorruptImage("failed to decode the first frame of the WebP file")
+        return Decoded(frame[0], width, height, "RGBA", image.info.get("icc_profile"))
+
+    return Opened(header, decode)
 
 
 def _open_avif(data: bytes) -> Opened:
