@@ -122,7 +122,10 @@ pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
             b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
             b"VP8L" => {
                 let bits = u32::from_le_bytes(data.get(21..25)?.try_into().ok()?);
-                Some((u64::from(bits & 0x3FFF) + 1, u64::from((bits >> 14) & 0x3FFF) + 1))
+                Some((
+                    u64::from(bits & 0x3FFF) + 1,
+                    u64::from((bits >> 14) & 0x3FFF) + 1,
+                ))
             }
             b"VP8 " => Some((le16(26)? & 0x3FFF, le16(28)? & 0x3FFF)),
             _ => None,
@@ -296,7 +299,8 @@ pub fn analyze_image(data: &[u8], options: &Options) -> Result<Outcome, CoreErro
     }
 }
 
-fn check_size(width: usize, height: usize, max_pixels: u64) -> Result<(), CoreError> {
+/// ImageTooLarge beyond `max_pixels`, Corrupt for an empty size.
+pub(crate) fn check_size(width: usize, height: usize, max_pixels: u64) -> Result<(), CoreError> {
     let pixels = width as u64 * height as u64;
     if pixels > max_pixels {
         return Err(CoreError::ImageTooLarge { pixels, max_pixels });
@@ -410,14 +414,19 @@ fn analyze_png(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
         decoded.icc.as_deref(),
         options,
     )?;
-    Ok(Outcome::Analysed {
+    Ok(analysed(facts, analysis, started, decoded_at))
+}
+
+/// The outcome of an image decoded from `started` to `decoded_at`, and analysed since.
+fn analysed(facts: Facts, analysis: Analysis, started: Instant, decoded_at: Instant) -> Outcome {
+    Outcome::Analysed {
         facts,
         analysis,
         timings: Timings {
             decode: decoded_at - started,
             analysis: decoded_at.elapsed(),
         },
-    })
+    }
 }
 
 fn analyze_tiff(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
@@ -441,14 +450,7 @@ fn analyze_tiff(data: &[u8], options: &Options) -> Result<Outcome, CoreError> {
             finish(&pixels.data, size, pixels.layout, &facts, icc, options)?
         }
     };
-    Ok(Outcome::Analysed {
-        facts,
-        analysis,
-        timings: Timings {
-            decode: decoded_at - started,
-            analysis: decoded_at.elapsed(),
-        },
-    })
+    Ok(analysed(facts, analysis, started, decoded_at))
 }
 
 /// CMYK pixels (0 = no ink) in the profile `icc`, converted to sRGB at their decoded size,

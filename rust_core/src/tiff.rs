@@ -71,15 +71,7 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
         .with_limits(limits);
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     let (width, height) = (width as usize, height as usize);
-    let pixels = width as u64 * height as u64;
-    if pixels > max_pixels {
-        return Err(CoreError::ImageTooLarge { pixels, max_pixels });
-    }
-    if pixels == 0 {
-        return Err(CoreError::Corrupt(format!(
-            "image declares a size of {width}x{height}"
-        )));
-    }
+    crate::pipeline::check_size(width, height, max_pixels)?;
     let colour = decoder.colortype().map_err(corrupt)?;
     let planar = decoder
         .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
