@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, features
+from PIL import Image
 
 import image_insights
 from tests.support import icc, synthetic
@@ -294,19 +294,6 @@ def test_rendering_clips_wide_gamut_primaries() -> None:
     linear = icc.SRGB_CURVE.decode(colour / 255) @ np.array(CSS_P3_TO_SRGB).T
     expected = np.round(icc.SRGB_CURVE.encode(linear) * 255)
     assert np.abs(icc.to_srgb(colour, icc.DISPLAY_P3).astype(int) - expected).max() <= 0
-
-
-@pytest.mark.skipif(not features.check("littlecms2"), reason="Pillow built without LittleCMS")
-@pytest.mark.parametrize("space", [icc.DISPLAY_P3, icc.ADOBE_RGB], ids=short_name)
-def test_rendering_agrees_with_pillow_imagecms(space: icc.RgbSpace) -> None:
-    from PIL import ImageCms
-
-    pixels = photo_like()
-    source = ImageCms.ImageCmsProfile(io.BytesIO(icc.rgb_profile(space)))
-    target = ImageCms.createProfile("sRGB")
-    converted = ImageCms.profileToProfile(Image.fromarray(pixels), source, target)
-    difference = np.abs(np.asarray(converted).astype(int) - icc.to_srgb(pixels, space))
-    assert difference.max() <= 1
 
 
 def _system_lcms() -> Any:
