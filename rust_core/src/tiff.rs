@@ -9,7 +9,8 @@
 //!   Pillow does; a palette is expanded from its 16-bit colour map.
 //! - CMYK comes back as CMYK for the colour management (`icc`) when the file has a profile,
 //!   otherwise as RGB by Pillow's formula R = (255 - C)(255 - K) / 255.
-//! - The pages after the first are counted (up to `MAX_PAGES`), never decoded.
+//! - The pages after the first are counted (up to `MAX_PAGES`) from the directory chain
+//!   alone, never decoded.
 //! - The decoder's own limits bound every buffer: the image's bytes, each IFD value (1 MB).
 
 use std::io::Cursor;
@@ -163,7 +164,7 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
     if associated && matches!(layout, Layout::La | Layout::Rgba) {
         unpremultiply(&mut samples, channels);
     }
-    let pages = count_pages(&mut decoder, deadline)?;
+    let pages = count_pages(data);
     let mut cmyk = None;
     let data = if let Some(map) = colour_map {
         expand_palette(&samples, &map)?
@@ -194,37 +195,17 @@ pub fn decode(data: &[u8], max_pixels: u64, deadline: &Deadline) -> Result<Decod
 /// ImageWidth and ImageLength of the first directory, read from the raw bytes (classic
 /// TIFF and BigTIFF, either byte order); None when they cannot be found.
 pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
-    let little = match data.get(..2)? {
-        b"II" => true,
-        b"MM" => false,
-        _ => return None,
-    };
-    let read = |at: usize, size: usize| -> Option<u64> {
-        let bytes = data.get(at..at.checked_add(size)?)?;
-        Some(if little {
-            bytes
-                .iter()
-                .rev()
-                .fold(0, |acc, &b| acc << 8 | u64::from(b))
-        } else {
-            bytes.iter().fold(0, |acc, &b| acc << 8 | u64::from(b))
-        })
-    };
-    let big = read(2, 2)? == 43;
-    let (ifd, count_size, entry_size, value_at) = if big {
-        (usize::try_from(read(8, 8)?).ok()?, 8, 20, 12)
-    } else {
-        (usize::try_from(read(4, 4)?).ok()?, 2, 12, 8)
-    };
-    let count = usize::try_from(read(ifd, count_size)?).ok()?.min(4096);
+    let raw = Raw::of(data)?;
+    let ifd = raw.first_ifd()?;
+    let count = raw.entries(ifd)?.min(4096);
     let (mut width, mut height) = (None, None);
     for index in 0..count {
-        let entry = ifd + count_size + index * entry_size;
-        let tag = read(entry, 2)?;
-        let value = match read(entry + 2, 2)? {
-            3 => read(entry + value_at, 2)?,
-            4 => read(entry + value_at, 4)?,
-            16 => read(entry + value_at, 8)?,
+        let entry = ifd + raw.count_size + index * raw.entry_size;
+        let tag = raw.read(entry, 2)?;
+        let value = match raw.read(entry + 2, 2)? {
+            3 => raw.read(entry + raw.value_at, 2)?,
+            4 => raw.read(entry + raw.value_at, 4)?,
+            16 => raw.read(entry + raw.value_at, 8)?,
             _ => continue,
         };
         match tag {
@@ -236,23 +217,91 @@ pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
     Some((width?.min(u32::MAX.into()), height?.min(u32::MAX.into())))
 }
 
-/// Pages in the file, the first included, up to `MAX_PAGES`; a chain that breaks ends
-/// the count.
-fn count_pages(
-    decoder: &mut Decoder<Cursor<&[u8]>>,
-    deadline: &Deadline,
-) -> Result<usize, CoreError> {
-    let mut pages = 1;
-    while pages < MAX_PAGES && decoder.more_images() {
-        if decoder.next_image().is_err() {
+/// A TIFF's structure read from its bytes (classic or BigTIFF, either byte order), for what
+/// is needed before the decoder runs: the first directory's size, and how many there are.
+struct Raw<'a> {
+    data: &'a [u8],
+    little: bool,
+    big: bool,
+    count_size: usize,
+    entry_size: usize,
+    value_at: usize,
+}
+
+impl<'a> Raw<'a> {
+    fn of(data: &'a [u8]) -> Option<Self> {
+        let little = match data.get(..2)? {
+            b"II" => true,
+            b"MM" => false,
+            _ => return None,
+        };
+        let mut raw = Raw {
+            data,
+            little,
+            big: false,
+            count_size: 2,
+            entry_size: 12,
+            value_at: 8,
+        };
+        if raw.read(2, 2)? == 43 {
+            (raw.big, raw.count_size, raw.entry_size, raw.value_at) = (true, 8, 20, 12);
+        }
+        Some(raw)
+    }
+
+    /// The unsigned number of `size` bytes at `at`.
+    fn read(&self, at: usize, size: usize) -> Option<u64> {
+        let bytes = self.data.get(at..at.checked_add(size)?)?;
+        Some(if self.little {
+            bytes
+                .iter()
+                .rev()
+                .fold(0, |acc, &b| acc << 8 | u64::from(b))
+        } else {
+            bytes.iter().fold(0, |acc, &b| acc << 8 | u64::from(b))
+        })
+    }
+
+    fn offset(&self, at: usize) -> Option<usize> {
+        usize::try_from(self.read(at, if self.big { 8 } else { 4 })?).ok()
+    }
+
+    fn first_ifd(&self) -> Option<usize> {
+        self.offset(if self.big { 8 } else { 4 })
+    }
+
+    /// The number of entries of the directory at `ifd`.
+    fn entries(&self, ifd: usize) -> Option<usize> {
+        usize::try_from(self.read(ifd, self.count_size)?).ok()
+    }
+
+    /// Where the directory after the one at `ifd` starts (0: none).
+    fn next_ifd(&self, ifd: usize) -> Option<usize> {
+        let end = self
+            .entries(ifd)?
+            .checked_mul(self.entry_size)?
+            .checked_add(ifd + self.count_size)?;
+        self.offset(end)
+    }
+}
+
+/// Directories (pages) in the file, the first included, up to `MAX_PAGES`, by walking the
+/// chain of next-directory offsets alone (no tag is read, so a page costs a few reads
+/// whatever its tags hold); a chain that loops back, or points past the end, ends the
+/// count.
+fn count_pages(data: &[u8]) -> usize {
+    let Some(raw) = Raw::of(data) else {
+        return 1;
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut at = raw.first_ifd();
+    while let Some(ifd) = at.filter(|&ifd| ifd != 0 && seen.len() < MAX_PAGES) {
+        if raw.entries(ifd).is_none() || !seen.insert(ifd) {
             break;
         }
-        pages += 1;
-        if pages % 256 == 0 {
-            deadline.check()?;
-        }
+        at = raw.next_ifd(ifd);
     }
-    Ok(pages)
+    seen.len().max(1)
 }
 
 /// Divides premultiplied colour by its alpha (rounded), as Pillow's RGBa to RGBA does.
