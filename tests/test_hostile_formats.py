@@ -11,6 +11,7 @@ edited byte by byte. Nothing is written to the repository.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import struct
@@ -488,3 +489,28 @@ def test_tiff_pages_are_counted_from_the_directory_chain_alone() -> None:
     result = image_insights.analyze(tiff_pages_sharing_strip_arrays(3000, 100_000))
     assert result["frames"] == {"count": 3001, "analyzed": "first"}
     assert (result["width"], result["height"], result["average_luminance"]) == (1, 1, 128.0)
+
+
+def test_an_avif_picture_larger_than_its_extents_is_held_to_its_own_size() -> None:
+    """A 2048 x 2048 AV1 picture behind an `ispe` of 64 x 64: libavif would decode all of
+    it (and crop), so its sequence header's size is the one held against the limit."""
+    pytest.importorskip("pillow_avif", reason="pillow-avif-plugin encodes the AVIF")
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2048, 2048), (90, 100, 110)).save(out, "AVIF", quality=30, speed=10)
+    lying = formats.with_ispe(out.getvalue(), 64, 64)
+    with pytest.raises(ImageTooLarge) as caught:
+        image_insights.analyze(lying, max_pixels=1_000_000)
+    assert caught.value.pixels == 2048 * 2048
+    honest = image_insights.analyze(out.getvalue(), max_pixels=5_000_000)
+    assert (honest["width"], honest["height"]) == (2048, 2048)
+
+
+def test_an_heic_picture_larger_than_its_extents_is_refused() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif", reason="pillow-heif encodes the HEIC")
+    from PIL import Image
+
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (2048, 2048), (90, 100, 110))).save(out, quality=30)
+    expect_corrupt(formats.with_ispe(out.getvalue(), 64, 64))

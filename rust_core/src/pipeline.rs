@@ -116,7 +116,8 @@ pub fn declared_size(data: &[u8]) -> Option<(u64, u64)> {
     };
     match Format::sniff(data)? {
         Format::Tiff => tiff::declared_size(data),
-        Format::Avif | Format::Heif => crate::isobmff::declared_size(data),
+        Format::Avif => crate::isobmff::declared_avif_size(data),
+        Format::Heif => crate::isobmff::declared_size(data),
         Format::Gif => Some((le16(6)?, le16(8)?)),
         Format::Webp => match data.get(12..16)? {
             b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
